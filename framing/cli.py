@@ -1,0 +1,101 @@
+"""The ``framing`` command line: parses options, calls the library, turns its errors into messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from framing.io import DEFAULT_MAX_CHARS, InputError, OutputWriter, atomic_writer, read_inputs
+from framing.model import ModelError, load_model
+from framing.record import LABELS
+from framing.score import score_items
+
+app = typer.Typer(help="Label news sentences as attributed claim, editorial framing or reported fact.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+@app.callback()
+def main() -> None:
+    """framing: who says what, and where the writer frames it."""
+
+
+@app.command()
+def score(
+    paths: Annotated[list[str], typer.Argument(help=".txt articles, .jsonl article records, directories of them, or - for stdin")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="where to write the scored records")],
+    model_dir: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: the shipped model)")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="jsonl: article records; csv/parquet: one row per sentence")] = Format.jsonl,
+    errors_path: Annotated[Optional[Path], typer.Option("--errors", help="where to list inputs that failed (default: OUTPUT.errors.jsonl)")] = None,
+    max_chars: Annotated[int, typer.Option(help="longest article accepted, in characters")] = DEFAULT_MAX_CHARS,
+) -> None:
+    """Segment and label every sentence of every article."""
+    try:
+        model = load_model(model_dir)
+    except (ModelError, OSError, ValueError) as exc:
+        err.print(f"[red]error:[/red] cannot load model: {exc}")
+        raise typer.Exit(2) from None
+    started = time.perf_counter()
+    labels: Counter[str] = Counter()
+    failures: list[InputError] = []
+    n_articles = 0
+    writer = OutputWriter(output, fmt.value)
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} articles"),
+        TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
+    )
+    try:
+        with progress:
+            task = progress.add_task("scoring", total=None)
+            for item in score_items(read_inputs(paths, max_chars=max_chars), model):
+                if isinstance(item, InputError):
+                    failures.append(item)
+                    err.print(f"[yellow]skipped[/yellow] {item.source}: {item.message}", markup=True, highlight=False)
+                    continue
+                writer.write(item)
+                n_articles += 1
+                labels.update(s.label for s in item.sentences if s.label)
+                progress.advance(task)
+    except BaseException as exc:
+        writer.abort(exc)
+        raise
+    writer.close()
+    if failures:
+        errors_path = errors_path or output.with_name(output.name + ".errors.jsonl")
+        with atomic_writer(errors_path) as handle:
+            for failure in failures:
+                handle.write(json.dumps(failure.to_dict(), ensure_ascii=False) + "\n")
+    _summary(n_articles, labels, time.perf_counter() - started, failures, output, errors_path, model.name)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: list[InputError], output: Path, errors_path: Optional[Path], model_name: str) -> None:
+    n_sentences = sum(labels.values())
+    table = Table(title=f"scored with {model_name}", show_header=True)
+    table.add_column("label")
+    table.add_column("sentences", justify="right")
+    table.add_column("share", justify="right")
+    for label in LABELS:
+        share = labels[label] / n_sentences if n_sentences else 0.0
+        table.add_row(label, str(labels[label]), f"{share:.1%}")
+    err.print(table)
+    rate = n_sentences / seconds if seconds > 0 else 0.0
+    err.print(f"{n_articles} articles, {n_sentences} sentences in {seconds:.1f} s ({rate:.0f} sentences/s) → {output}")
+    if failures:
+        err.print(f"[red]{len(failures)} inputs failed[/red], listed in {errors_path}")

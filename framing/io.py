@@ -1,0 +1,252 @@
+"""Reading articles from files, directories and standard input; writing outputs atomically.
+
+Every reader yields ``Article`` or ``InputError`` items: a bad file or line becomes an error that names
+it and says what is wrong, and the items after it are still read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from framing.record import LABELS, Article, LineError, iter_jsonl
+
+DEFAULT_MAX_CHARS = 1_000_000
+"""Longest article accepted (about 150,000 words, ten times a long feature): anything longer is
+almost always a whole site dump or a concatenation, and would hold a batch up for minutes."""
+
+TEXT_SUFFIXES = {".txt", ".text", ".md"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+
+
+@dataclass
+class InputError:
+    """An input that could not be turned into an article; ``source`` names the file (and line)."""
+
+    source: str
+    message: str
+    article_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "id": self.article_id, "error": self.message}
+
+
+Item = Article | InputError
+
+
+def read_inputs(paths: Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Item]:
+    """Articles from ``.txt`` files, ``.jsonl`` files of article records, directories of them, or ``-``."""
+    for raw in paths:
+        if raw == "-":
+            yield from _checked(_read_stdin(), max_chars)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
+            )
+            if not files:
+                yield InputError(str(path), "directory holds no .txt or .jsonl files")
+            for file in files:
+                yield from _checked(_read_file(file), max_chars)
+        elif path.is_file():
+            yield from _checked(_read_file(path), max_chars)
+        else:
+            yield InputError(str(path), "no such file or directory")
+
+
+def _read_file(path: Path) -> Iterator[Item]:
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        yield from _from_lines(iter_jsonl(path))
+        return
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        yield InputError(str(path), f"unsupported file type {path.suffix!r}: give .txt articles or .jsonl records")
+        return
+    try:
+        text = decode_text(path.read_bytes(), str(path))
+    except InputError as exc:
+        yield exc
+        return
+    yield Article(id=path.stem, text=text, meta={"path": str(path)})
+
+
+def _read_stdin() -> Iterator[Item]:
+    data = sys.stdin.buffer.read()
+    try:
+        text = decode_text(data, "<stdin>")
+    except InputError as exc:
+        yield exc
+        return
+    if text.lstrip().startswith("{"):
+        yield from _from_lines(iter_jsonl("<stdin>", lines=iter(io.StringIO(text))))
+    else:
+        yield Article(id="stdin", text=text, meta={"path": "-"})
+
+
+def _from_lines(items: Iterator[Article | LineError]) -> Iterator[Item]:
+    for item in items:
+        if isinstance(item, LineError):
+            yield InputError(f"{item.path} line {item.line}", item.message)
+        else:
+            yield item
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Bytes of a text article → str; raises ``InputError`` for binary or undecodable content."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:8192]:
+        raise InputError(name, "binary file (contains NUL bytes), not a text article")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            name,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "re-encode it, e.g. `iconv -f cp1252 -t utf-8`",
+        ) from None
+
+
+_TAG = re.compile(r"<(?:html|body|div|p|span|script|head|meta|a|br|!doctype)\b[^>]*>", re.IGNORECASE)
+_ENGLISH = frozenset(
+    "the of and to a in is that for on with as was by it at from he said his be are have has this "
+    "an not but they were their who its will had been which would or after more also than".split()
+)
+
+
+def check_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
+    """Why ``article`` cannot be scored, or None when it can."""
+    text = article.text
+    if not text.strip():
+        return "empty article (no text)"
+    if len(text) > max_chars:
+        return (
+            f"article has {len(text):,} characters, above the limit of {max_chars:,} "
+            "(raise it with --max-chars if this really is one article)"
+        )
+    if len(_TAG.findall(text[:20000])) >= 3:
+        return "looks like HTML, not plain text: extract the article text first"
+    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.01 * min(len(text), 20000):
+        return "binary or corrupted text (many control characters)"
+    words = re.findall(r"[^\W\d_]+", text[:20000].lower())
+    if len(words) >= 20:
+        share = sum(w in _ENGLISH for w in words) / len(words)
+        if share < 0.08:
+            return f"does not look like English (only {share:.0%} of words are common English words)"
+    return None
+
+
+def _checked(items: Iterator[Item], max_chars: int) -> Iterator[Item]:
+    for item in items:
+        if isinstance(item, Article):
+            problem = check_article(item, max_chars)
+            if problem:
+                yield InputError(item.meta.get("path", item.id), problem, item.id)
+                continue
+        yield item
+
+
+@contextmanager
+def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Write to a temporary file beside ``path`` and move it into place only when the block succeeds,
+    so a crash never leaves a half-written output where a reader expects a whole one."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        newline = None if "b" in mode else ""
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: str | Path, articles: Iterable[Article]) -> int:
+    """Write article records as JSONL, atomically; return how many were written."""
+    count = 0
+    with atomic_writer(path) as handle:
+        for article in articles:
+            handle.write(article.to_json() + "\n")
+            count += 1
+    return count
+
+
+SENTENCE_COLUMNS = (
+    ["article_id", "sentence_index", "start", "end", "sentence", "label"]
+    + [f"p_{label}" for label in LABELS]
+    + ["source", "cue"]
+)
+
+
+def sentence_rows(article: Article) -> Iterator[dict[str, Any]]:
+    """One flat row per sentence, for the tabular output formats."""
+    for i, s in enumerate(article.sentences):
+        row: dict[str, Any] = {
+            "article_id": article.id,
+            "sentence_index": i,
+            "start": s.start,
+            "end": s.end,
+            "sentence": article.text[s.start : s.end],
+            "label": s.label,
+        }
+        for label in LABELS:
+            row[f"p_{label}"] = None if s.probs is None else s.probs.get(label)
+        row["source"] = s.source.text if s.source else None
+        row["cue"] = s.cue.text if s.cue else None
+        yield row
+
+
+class OutputWriter:
+    """Streams scored articles to JSONL, CSV or Parquet in a temporary file, moved into place on close."""
+
+    def __init__(self, path: str | Path, fmt: str = "jsonl") -> None:
+        if fmt not in ("jsonl", "csv", "parquet"):
+            raise ValueError(f"unknown output format {fmt!r}: use jsonl, csv or parquet")
+        self.path, self.fmt = Path(path), fmt
+        self._cm = atomic_writer(self.path, "wb" if fmt == "parquet" else "w")
+        self._handle = self._cm.__enter__()
+        self._csv: csv.DictWriter | None = None
+        self._rows: list[dict[str, Any]] = []
+        if fmt == "csv":
+            self._csv = csv.DictWriter(self._handle, fieldnames=SENTENCE_COLUMNS)
+            self._csv.writeheader()
+
+    def write(self, article: Article) -> None:
+        if self.fmt == "jsonl":
+            self._handle.write(article.to_json() + "\n")
+        elif self._csv is not None:
+            self._csv.writerows(sentence_rows(article))
+        else:
+            self._rows.extend(sentence_rows(article))
+
+    def close(self) -> None:
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pylist(self._rows) if self._rows else pa.table({c: [] for c in SENTENCE_COLUMNS})
+            pq.write_table(table, self._handle)
+        self._cm.__exit__(None, None, None)
+
+    def abort(self, exc: BaseException) -> None:
+        try:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            pass

@@ -1,0 +1,95 @@
+"""Scoring: segment articles that need it, label every sentence, attach probabilities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from framing.io import InputError
+from framing.model import SentenceModel, load_model
+from framing.record import LABELS, Article, Sentence
+from framing.segment import segment
+
+ARTICLES_PER_BATCH = 32
+
+
+def prepare(article: Article) -> Article:
+    """Segment an article that has no sentences; keep the spans of one that has, and clear their
+    labels, spans and probabilities so that what comes out is the model's alone."""
+    if not article.sentences:
+        article.sentences = [Sentence(start, end) for start, end in segment(article.text)]
+    else:
+        for s in article.sentences:
+            s.label, s.source, s.cue, s.probs = None, None, None, None
+    return article
+
+
+def apply_probs(article: Article, probs: np.ndarray, model_name: str) -> Article:
+    for sentence, row in zip(article.sentences, probs):
+        sentence.probs = {label: float(p) for label, p in zip(LABELS, row)}
+        sentence.label = LABELS[int(np.argmax(row))]
+    article.meta["model"] = model_name
+    return article
+
+
+def score_articles(
+    articles: Iterable[Article], model: SentenceModel | None = None, batch_size: int = ARTICLES_PER_BATCH
+) -> Iterator[Article]:
+    """Label every sentence of every article, in input order (lazily, a batch of articles at a time)."""
+    model = model or load_model()
+    batch: list[Article] = []
+    for article in articles:
+        batch.append(prepare(article))
+        if len(batch) >= batch_size:
+            yield from _score_batch(batch, model)
+            batch = []
+    if batch:
+        yield from _score_batch(batch, model)
+
+
+def _score_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article]:
+    for article, probs in zip(batch, model.predict_proba(batch)):
+        yield apply_probs(article, probs, model.name)
+
+
+def score_items(
+    items: Iterable[Article | InputError], model: SentenceModel, batch_size: int = ARTICLES_PER_BATCH
+) -> Iterator[Article | InputError]:
+    """Like ``score_articles`` over a mix of articles and input errors, for batches: errors pass through,
+    and an article that makes the model fail becomes an ``InputError`` instead of ending the batch."""
+    batch: list[Article] = []
+    for item in items:
+        if isinstance(item, InputError):
+            yield from _safe_batch(batch, model)
+            batch = []
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) >= batch_size:
+            yield from _safe_batch(batch, model)
+            batch = []
+    yield from _safe_batch(batch, model)
+
+
+def _safe_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article | InputError]:
+    if not batch:
+        return
+    try:
+        scored = list(_score_batch([prepare(a) for a in batch], model))
+    except Exception:
+        if len(batch) == 1:
+            raise
+        # Retry one by one so that only the article that fails is reported.
+        for article in batch:
+            try:
+                yield from _score_batch([prepare(article)], model)
+            except Exception as exc:  # noqa: BLE001 - any failure of one article is reported, not fatal
+                yield InputError(article.meta.get("path", article.id), f"scoring failed: {exc!r}", article.id)
+        return
+    yield from scored
+
+
+def score_text(text: str, model: SentenceModel | None = None, article_id: str = "text") -> Article:
+    """Segment and label one article given as plain text."""
+    return next(score_articles([Article(id=article_id, text=text)], model))

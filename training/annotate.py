@@ -1,0 +1,168 @@
+"""Annotation rounds on whole articles: make pre-segmented drafts, then turn label sheets into records.
+
+An annotator works from ``<id>.sheet.tsv`` (one numbered sentence a row) and writes ``<id>.labels.tsv``::
+
+    idx<TAB>label<TAB>source<TAB>cue<TAB>note
+
+``source`` and ``cue`` are copied exactly from the sentence (empty when absent); ``note`` is free text
+(a boundary the segmenter got wrong goes there as ``boundary: ...``). ``apply`` checks every row
+against the guidelines' labels and writes the article record with character offsets.
+
+    python -m training.annotate draft --out training/annotations/round1 ptc:article111111111 basil:<uuid>_1
+    python -m training.annotate apply training/annotations/round1 -o training/annotations/round1.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from framing.record import LABELS, Article, RecordError, Sentence, Span
+from framing.segment import segment
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+GUIDELINES = SHARED / "annotation" / "GUIDELINES.md"
+
+
+def guidelines_version() -> str:
+    """The guidelines file carries no version number, so its content hash identifies it."""
+    digest = hashlib.sha256(GUIDELINES.read_bytes()).hexdigest()[:12]
+    return f"GUIDELINES.md sha256:{digest}"
+
+
+def load_source_article(ref: str) -> Article:
+    """``ptc:article123`` or ``basil:<uuid>_<n>`` → an unlabelled article record."""
+    kind, _, name = ref.partition(":")
+    data = SHARED / "data"
+    if kind == "ptc":
+        for split in ("train-articles", "dev-articles"):
+            path = data / "ptc-propaganda" / split / f"{name}.txt"
+            if path.exists():
+                text = path.read_text(encoding="utf-8")
+                return Article(id=f"ptc-{name.removeprefix('article')}", text=text, meta={"corpus": "ptc", "split": split})
+        raise FileNotFoundError(f"no PTC article {name}")
+    if kind == "basil":
+        matches = list((data / "basil" / "articles").glob(f"*/{name}.json"))
+        if not matches:
+            raise FileNotFoundError(f"no BASIL article {name}")
+        raw = json.loads(matches[0].read_text(encoding="utf-8"))
+        return basil_article(raw, name)
+    raise ValueError(f"unknown corpus in {ref!r} (use ptc: or basil:)")
+
+
+def basil_article(raw: dict, name: str) -> Article:
+    paragraphs = [" ".join(p) for p in raw["body-paragraphs"]]
+    text = raw["title"].strip() + "\n\n" + "\n\n".join(p.strip() for p in paragraphs if p.strip())
+    meta = {"corpus": "basil", "outlet": raw.get("source"), "date": raw.get("date"), "url": raw.get("url")}
+    return Article(id=f"basil-{name}", text=text, meta=meta)
+
+
+def draft(refs: list[str], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for ref in refs:
+        article = load_source_article(ref)
+        article.sentences = [Sentence(a, b) for a, b in segment(article.text)]
+        (out / f"{article.id}.draft.json").write_text(article.to_json() + "\n", encoding="utf-8")
+        with open(out / f"{article.id}.sheet.tsv", "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerow(["idx", "sentence"])
+            for i, s in enumerate(article.sentences):
+                writer.writerow([i, article.text[s.start : s.end].replace("\n", " ⏎ ")])
+        print(f"{article.id}: {len(article.sentences)} sentences")
+
+
+def apply_labels(folder: Path, annotator: str | None = None) -> tuple[list[Article], list[str]]:
+    """Combine every ``*.draft.json`` with its ``*.labels.tsv``; return the records and the problems."""
+    articles, problems = [], []
+    for draft_path in sorted(folder.glob("*.draft.json")):
+        article = Article.from_dict(json.loads(draft_path.read_text(encoding="utf-8")), str(draft_path))
+        labels_path = draft_path.with_name(draft_path.name.replace(".draft.json", ".labels.tsv"))
+        if not labels_path.exists():
+            problems.append(f"{article.id}: no labels file yet")
+            continue
+        try:
+            notes = _apply_sheet(article, labels_path)
+        except RecordError as exc:
+            problems.append(str(exc))
+            continue
+        article.meta.update(
+            {"guidelines": guidelines_version(), "annotator": annotator or folder.name, "notes": notes}
+        )
+        articles.append(article)
+    return articles, problems
+
+
+def _apply_sheet(article: Article, path: Path) -> list[str]:
+    rows = list(csv.reader(path.open(encoding="utf-8"), delimiter="\t"))
+    if rows and rows[0] and rows[0][0] == "idx":
+        rows = rows[1:]
+    seen: set[int] = set()
+    notes = []
+    for number, row in enumerate(rows, start=2):
+        if not row or not "".join(row).strip():
+            continue
+        row = row + [""] * (5 - len(row))
+        where = f"{path} line {number}"
+        try:
+            idx = int(row[0])
+            sentence = article.sentences[idx]
+        except (ValueError, IndexError):
+            raise RecordError(f"{where}: idx {row[0]!r} is not a sentence number of this article") from None
+        label = row[1].strip()
+        if label not in LABELS:
+            raise RecordError(f"{where}: label {label!r} is not one of {', '.join(LABELS)}")
+        sentence.label = label
+        sentence.source = _find(article, sentence, row[2], f"{where} source")
+        sentence.cue = _find(article, sentence, row[3], f"{where} cue")
+        if row[4].strip():
+            notes.append(f"{idx}: {row[4].strip()}")
+        seen.add(idx)
+    missing = sorted(set(range(len(article.sentences))) - seen)
+    if missing:
+        raise RecordError(f"{path}: no label for sentences {missing}")
+    return notes
+
+
+def _find(article: Article, sentence: Sentence, needle: str, where: str) -> Span | None:
+    needle = needle.strip().replace(" ⏎ ", "\n")
+    if not needle:
+        return None
+    body = article.text[sentence.start : sentence.end]
+    at = body.find(needle)
+    if at < 0:
+        raise RecordError(f"{where}: {needle!r} is not in the sentence {body!r}")
+    start = sentence.start + at
+    return Span(start, start + len(needle), needle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_draft = sub.add_parser("draft")
+    p_draft.add_argument("--out", type=Path, required=True)
+    p_draft.add_argument("refs", nargs="+")
+    p_apply = sub.add_parser("apply")
+    p_apply.add_argument("folder", type=Path)
+    p_apply.add_argument("-o", "--output", type=Path)
+    p_apply.add_argument("--annotator")
+    args = parser.parse_args(argv)
+    if args.command == "draft":
+        draft(args.refs, args.out)
+        return 0
+    articles, problems = apply_labels(args.folder, args.annotator)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if args.output:
+        from framing.io import write_jsonl
+
+        write_jsonl(args.output, articles)
+    print(f"{len(articles)} articles, {sum(len(a.sentences) for a in articles)} sentences")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Turn each human-annotated source in ``shared/data`` into article records.
+
+Sources with all four labels (the seed article, our annotated articles) keep ``label`` on each sentence.
+Sources that answer only one of the questions in ``framing.heads`` put the answers they can give in the
+sentence's ``targets`` field (``{"editorial": 1}``, ``{"attributed": 0}``...); the heads they cannot speak
+to stay masked in training. ``training/DATA.md`` documents each mapping.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from framing.record import Article, Sentence, read_jsonl
+from framing.segment import segment
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DATA = SHARED / "data"
+ANNOTATIONS = REPO / "training" / "annotations"
+
+
+def _single(corpus: str, sid: str, text: str, targets: dict[str, int], **meta: object) -> Article:
+    text = " ".join(text.split())
+    return Article(
+        id=f"{corpus}-{sid}",
+        text=text,
+        meta={"corpus": corpus, **meta},
+        sentences=[Sentence(0, len(text), extra={"targets": targets})],
+    )
+
+
+def load_seed() -> list[Article]:
+    """The fully annotated seed article (all four labels, sources and cues)."""
+    return read_jsonl(SHARED / "samples" / "seed-article.annotated.jsonl")
+
+
+def load_annotations() -> list[Article]:
+    """Our whole-article annotations (all four labels), first annotator only."""
+    articles: list[Article] = []
+    for path in sorted(ANNOTATIONS.glob("*.jsonl")):
+        if path.name.endswith(".blind.jsonl"):
+            continue
+        articles.extend(read_jsonl(path))
+    return articles
+
+
+def load_checkthat(split: str) -> list[Article]:
+    """CheckThat! 2025 subjectivity (English): SUBJ → editorial, OBJ → not editorial.
+
+    OBJ sentences may be facts or attributed claims (quoted opinions are OBJ), so they teach nothing about
+    attribution. Every sentence is a proposition, so they are not ``other``.
+    """
+    path = DATA / "checkthat-subjectivity-en" / f"{split}_en.tsv"
+    out = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row["label"] not in ("SUBJ", "OBJ") or not row["sentence"].strip():
+                continue
+            targets = {"other": 0, "editorial": int(row["label"] == "SUBJ")}
+            out.append(_single("checkthat", row["sentence_id"], row["sentence"], targets, split=split))
+    return out
+
+
+def load_babe() -> list[Article]:
+    """BABE SG2: "Expresses writer's opinion" → editorial, "Entirely factual" → not editorial.
+
+    "Somewhat factual but also opinionated" and "No agreement" are left out: they do not decide the
+    question either way.
+    """
+    path = DATA / "babe" / "final_labels_SG2.csv"
+    out = []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for i, row in enumerate(csv.DictReader(handle, delimiter=";")):
+            opinion = row["label_opinion"]
+            if opinion.startswith("Expresses writer"):
+                editorial = 1
+            elif opinion == "Entirely factual":
+                editorial = 0
+            else:
+                continue
+            out.append(
+                _single("babe", str(i), row["text"], {"other": 0, "editorial": editorial}, outlet=row["outlet"])
+            )
+    return out
+
+
+def _brat_spans(path: Path) -> list[tuple[int, int]]:
+    spans = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("T"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            continue
+        kind, _, offsets = parts[1].partition(" ")
+        if kind not in ("Source", "Cue", "Content"):
+            continue
+        for fragment in offsets.split(";"):
+            start, end = fragment.split()
+            spans.append((int(start), int(end)))
+    return spans
+
+
+def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
+    """PolNeAR attribution relations → sentence-level "attributed or not".
+
+    A sentence at least ``min_cover`` covered by a relation's source, cue or content is attributed; a
+    sentence that no relation touches is not; a sentence in between is left out (masked). PolNeAR also
+    marks beliefs and intentions ("Trump wants ...") as attributions, which our guidelines would often
+    call reported facts: a known bias of this mapping. Editorial and other stay masked.
+    """
+    folder = DATA / "polnear" / "data" / split
+    out = []
+    seen: set[str] = set()
+    for ann in sorted((folder / "attributions").glob("*.ann")):
+        # A few articles were annotated by two people (file suffix = annotator): take the first.
+        stem = ann.stem.rsplit("_", 1)[0]
+        text_path = folder / "text" / f"{stem}.txt"
+        if stem in seen or not text_path.exists():
+            continue
+        seen.add(stem)
+        text = text_path.read_text(encoding="utf-8")
+        covered = bytearray(len(text))
+        for start, end in _brat_spans(ann):
+            covered[start:end] = b"\x01" * (min(end, len(text)) - start)
+        sentences = []
+        for start, end in segment(text):
+            share = sum(covered[start:end]) / (end - start)
+            if share >= min_cover:
+                targets = {"attributed": 1}
+            elif share == 0:
+                targets = {"attributed": 0}
+            else:
+                targets = {}
+            sentences.append(Sentence(start, end, extra={"targets": targets}))
+        out.append(Article(id=f"polnear-{stem}", text=text, meta={"corpus": "polnear", "split": split}, sentences=sentences))
+    return out
+
+
+def iter_sentences(articles: list[Article]) -> Iterator[tuple[Article, int]]:
+    for article in articles:
+        for i in range(len(article.sentences)):
+            yield article, i
+
+
+def write_corpus(path: Path, articles: list[Article]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for article in articles:
+            handle.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
