@@ -38,7 +38,7 @@ def main() -> None:
 @app.command()
 def score(
     paths: Annotated[list[str], typer.Argument(help=".txt articles, .jsonl article records, directories of them, or - for stdin")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="where to write the scored records")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="where to write the scored records (default: standard output)")] = None,
     model_dir: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: the shipped model)")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="jsonl: article records; csv/parquet: one row per sentence")] = Format.jsonl,
     errors_path: Annotated[Optional[Path], typer.Option("--errors", help="where to list inputs that failed (default: OUTPUT.errors.jsonl)")] = None,
@@ -54,7 +54,11 @@ def score(
     labels: Counter[str] = Counter()
     failures: list[InputError] = []
     n_articles = 0
-    writer = OutputWriter(output, fmt.value)
+    try:
+        writer = OutputWriter(output, fmt.value)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} articles"),
         TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
@@ -76,7 +80,7 @@ def score(
         raise
     writer.close()
     if failures:
-        errors_path = errors_path or output.with_name(output.name + ".errors.jsonl")
+        errors_path = errors_path or (output.with_name(output.name + ".errors.jsonl") if output else Path("framing-errors.jsonl"))
         with atomic_writer(errors_path) as handle:
             for failure in failures:
                 handle.write(json.dumps(failure.to_dict(), ensure_ascii=False) + "\n")
@@ -85,7 +89,7 @@ def score(
         raise typer.Exit(1)
 
 
-def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: list[InputError], output: Path, errors_path: Optional[Path], model_name: str) -> None:
+def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: list[InputError], output: Optional[Path], errors_path: Optional[Path], model_name: str) -> None:
     n_sentences = sum(labels.values())
     table = Table(title=f"scored with {model_name}", show_header=True)
     table.add_column("label")
@@ -96,6 +100,6 @@ def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: li
         table.add_row(label, str(labels[label]), f"{share:.1%}")
     err.print(table)
     rate = n_sentences / seconds if seconds > 0 else 0.0
-    err.print(f"{n_articles} articles, {n_sentences} sentences in {seconds:.1f} s ({rate:.0f} sentences/s) → {output}")
+    err.print(f"{n_articles} articles, {n_sentences} sentences in {seconds:.1f} s ({rate:.0f} sentences/s) → {output or 'stdout'}")
     if failures:
         err.print(f"[red]{len(failures)} inputs failed[/red], listed in {errors_path}")

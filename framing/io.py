@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -29,12 +29,17 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 
 
 @dataclass
-class InputError:
-    """An input that could not be turned into an article; ``source`` names the file (and line)."""
+class InputError(Exception):
+    """An input that could not be turned into an article; ``source`` names the file (and line).
+
+    Readers yield it as an item (a batch goes on); ``decode_text`` raises it."""
 
     source: str
     message: str
     article_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "id": self.article_id, "error": self.message}
@@ -216,11 +221,18 @@ def sentence_rows(article: Article) -> Iterator[dict[str, Any]]:
 class OutputWriter:
     """Streams scored articles to JSONL, CSV or Parquet in a temporary file, moved into place on close."""
 
-    def __init__(self, path: str | Path, fmt: str = "jsonl") -> None:
+    def __init__(self, path: str | Path | None, fmt: str = "jsonl") -> None:
+        """``path`` None writes to standard output (not atomic: a pipe has no place to rename into)."""
         if fmt not in ("jsonl", "csv", "parquet"):
             raise ValueError(f"unknown output format {fmt!r}: use jsonl, csv or parquet")
-        self.path, self.fmt = Path(path), fmt
-        self._cm = atomic_writer(self.path, "wb" if fmt == "parquet" else "w")
+        if path is None and fmt == "parquet":
+            raise ValueError("parquet output needs a file: pass -o OUT.parquet")
+        self.path, self.fmt = (Path(path) if path is not None else None), fmt
+        self._cm: Any = (
+            atomic_writer(self.path, "wb" if fmt == "parquet" else "w")
+            if self.path is not None
+            else nullcontext(sys.stdout)
+        )
         self._handle = self._cm.__enter__()
         self._csv: csv.DictWriter | None = None
         self._rows: list[dict[str, Any]] = []

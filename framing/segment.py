@@ -9,7 +9,8 @@ only the rules news text needs and syntok lacks:
   post text it follows;
 * a short line with no closing punctuation (a caption, a credit, a heading, "Read more: ...") ends at its
   line break, even when only a single newline follows;
-* a title abbreviation that syntok cut off ("Dr." | "No agreed.") is joined back to its sentence.
+* a title or month abbreviation that syntok cut off ("Dr." | "No agreed.", "Sep." | "25th") is joined
+  back to its sentence.
 
 Sentences broken by a stray line break ("...in the E.U.\\npermanently.") stay whole: that is syntok's
 own behaviour and the line rule above never fires before a lowercase continuation.
@@ -40,8 +41,9 @@ _POST_SIGNATURE = re.compile(
 )
 _TERMINAL = tuple(".!?:;…\"”’')]")
 _TITLES = frozenset(
-    "mr mrs ms dr prof gen sen rep gov lt col capt sgt maj adm st rev hon pres supt insp cmdr".split()
+    "mr mrs ms dr prof gen sen sens rep reps gov lt col capt sgt maj adm st rev hon pres supt insp cmdr jr sr".split()
 )
+_MONTHS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
 _SHORT_LINE_WORDS = 12
 
 
@@ -118,7 +120,9 @@ def _join_titles(text: str, spans: list[Span]) -> list[Span]:
         if out:
             prev = text[out[-1][0] : out[-1][1]]
             last_word = prev.rsplit(None, 1)[-1] if prev.strip() else ""
-            if last_word.endswith(".") and last_word[:-1].lower() in _TITLES and "\n" not in text[out[-1][1] : span[0]]:
+            word = last_word[:-1].lower()
+            joins = word in _TITLES or (word in _MONTHS and text[span[0]].isdigit())  # "Sep. 25th"
+            if last_word.endswith(".") and joins and "\n" not in text[out[-1][1] : span[0]]:
                 out[-1] = (out[-1][0], span[1])
                 continue
         out.append(span)

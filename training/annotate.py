@@ -18,6 +18,7 @@ import argparse
 import csv
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -116,8 +117,8 @@ def _apply_sheet(article: Article, path: Path) -> list[str]:
         if label not in LABELS:
             raise RecordError(f"{where}: label {label!r} is not one of {', '.join(LABELS)}")
         sentence.label = label
-        sentence.source = _find(article, sentence, row[2], f"{where} source")
         sentence.cue = _find(article, sentence, row[3], f"{where} cue")
+        sentence.source = _find(article, sentence, row[2], f"{where} source", near=sentence.cue)
         if row[4].strip():
             notes.append(f"{idx}: {row[4].strip()}")
         seen.add(idx)
@@ -127,14 +128,22 @@ def _apply_sheet(article: Article, path: Path) -> list[str]:
     return notes
 
 
-def _find(article: Article, sentence: Sentence, needle: str, where: str) -> Span | None:
+def _find(article: Article, sentence: Sentence, needle: str, where: str, near: Span | None = None) -> Span | None:
+    """Place ``needle`` as whole words in the sentence; of several places, the one nearest ``near`` (a
+    pronoun source "he" belongs next to its cue, not inside "the")."""
     needle = needle.strip().replace(" ⏎ ", "\n")
     if not needle:
         return None
     body = article.text[sentence.start : sentence.end]
-    at = body.find(needle)
-    if at < 0:
+    starts = [m.start() for m in re.finditer(rf"(?<!\w){re.escape(needle)}(?!\w)", body)]
+    if not starts:
+        starts = [m.start() for m in re.finditer(re.escape(needle), body)]
+    if not starts:
         raise RecordError(f"{where}: {needle!r} is not in the sentence {body!r}")
+    at = starts[0]
+    if near is not None:
+        anchor = near.start - sentence.start
+        at = min(starts, key=lambda s: min(abs(s + len(needle) - anchor), abs(s - (near.end - sentence.start))))
     start = sentence.start + at
     return Span(start, start + len(needle), needle)
 

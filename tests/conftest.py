@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from framing.baseline import BaselineModel
+from framing.record import Article, Sentence, read_jsonl
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED = SHARED / "samples" / "seed-article.annotated.jsonl"
+SEED_TEXT = SHARED / "samples" / "seed-article.txt"
+
+
+@pytest.fixture(scope="session")
+def seed() -> Article:
+    return read_jsonl(SEED)[0]
+
+
+def _one(text: str, targets: dict[str, int]) -> Article:
+    return Article(id=text[:20], text=text, sentences=[Sentence(0, len(text), extra={"targets": targets})])
+
+
+@pytest.fixture(scope="session")
+def tiny_model(seed: Article, tmp_path_factory: pytest.TempPathFactory) -> BaselineModel:
+    """A baseline fitted in a second on the seed article plus a handful of weakly labelled sentences,
+    saved and loaded back, so tests never depend on the shipped model."""
+    from training.config import BaselineConfig
+    from training.train_baseline import fit
+
+    extra = [
+        _one("This is surely a disaster for everyone involved.", {"other": 0, "editorial": 1}),
+        _one("The plan will likely fail, by all appearances.", {"other": 0, "editorial": 1}),
+        _one("The council met on Tuesday and approved the budget.", {"other": 0, "editorial": 0, "attributed": 0}),
+        _one("The minister said the talks would resume.", {"other": 0, "editorial": 0, "attributed": 1}),
+    ]
+    model = fit([seed, *extra], BaselineConfig(name="tiny-test-model", min_df=1))
+    directory = tmp_path_factory.mktemp("tiny-model")
+    model.save(directory)
+    return BaselineModel.load(directory)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_model: BaselineModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("tiny-model-dir")
+    tiny_model.save(directory)
+    return directory
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

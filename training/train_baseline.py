@@ -1,0 +1,108 @@
+"""Train the TF-IDF + logistic regression baseline and write its model directory and model card.
+
+    python -m training.train_baseline configs/baseline.yaml
+
+Held out, never trained on: the test split of our annotated articles (by article), CheckThat! dev and
+PolNeAR dev. The seed article and the other splits train it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from framing.baseline import BaselineModel, article_features, make_vectorizer
+from framing.evaluate import evaluate_head, evaluate_labels
+from framing.heads import HEADS, sentence_targets
+from framing.record import Article
+from framing.score import score_articles
+from training import data
+from training.config import BaselineConfig
+from training.splits import split_articles
+
+
+def training_sets(config: BaselineConfig) -> tuple[list[Article], dict[str, list[Article]]]:
+    train: list[Article] = []
+    held_out: dict[str, list[Article]] = {}
+    if "seed" in config.sources:
+        train += data.load_seed()
+    if "annotations" in config.sources:
+        splits = split_articles(data.load_annotations())
+        train += splits["train"] + splits["dev"]
+        if splits["test"]:
+            held_out["annotations-test"] = splits["test"]
+    if "checkthat" in config.sources:
+        train += data.load_checkthat("train")
+        held_out["checkthat-dev"] = data.load_checkthat("dev")
+    if "babe" in config.sources:
+        train += data.load_babe()
+    if "polnear" in config.sources:
+        train += data.load_polnear("train")
+        held_out["polnear-dev"] = data.load_polnear("dev")
+    return train, held_out
+
+
+def fit(train: list[Article], config: BaselineConfig) -> BaselineModel:
+    features = [f for a in train for f in article_features(a)]
+    targets = [sentence_targets(s) for a in train for s in a.sentences]
+    vectorizer = make_vectorizer(min_df=config.min_df, max_features=config.max_features)
+    x = vectorizer.fit_transform(features)
+    coef = np.zeros((len(HEADS), x.shape[1]), dtype=np.float32)
+    intercept = np.zeros(len(HEADS), dtype=np.float32)
+    counts: dict[str, dict[str, int]] = {}
+    for h, head in enumerate(HEADS):
+        rows = [i for i, t in enumerate(targets) if head in t]
+        y = np.array([targets[i][head] for i in rows])
+        counts[head] = {"sentences": len(rows), "positive": int(y.sum())}
+        if len(set(y.tolist())) < 2:
+            raise ValueError(f"head {head!r}: training data has only one class ({counts[head]})")
+        clf = LogisticRegression(C=config.C, class_weight="balanced", max_iter=2000, random_state=config.seed)
+        clf.fit(x[rows], y)
+        coef[h], intercept[h] = clf.coef_[0], clf.intercept_[0]
+    info = {"name": config.name, "config": config.to_dict(), "training_counts": counts}
+    return BaselineModel(vectorizer, coef, intercept, info)
+
+
+def evaluate_all(model: BaselineModel, held_out: dict[str, list[Article]]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, gold in held_out.items():
+        pred = list(score_articles(copy.deepcopy(gold), model))
+        result: dict[str, Any] = {"articles": len(gold)}
+        labels = evaluate_labels(gold, pred)
+        if labels.get("sentences"):
+            result["labels"] = labels
+        for head in HEADS:
+            head_result = evaluate_head(gold, pred, head)
+            if head_result.get("sentences"):
+                result[f"{head}_vs_rest"] = head_result
+        results[name] = result
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", type=Path)
+    args = parser.parse_args(argv)
+    config = BaselineConfig.from_yaml(args.config)
+    started = time.perf_counter()
+    train, held_out = training_sets(config)
+    model = fit(train, config)
+    metrics = evaluate_all(model, held_out)
+    model.info["metrics"] = metrics
+    model.info["train_articles"] = len(train)
+    model.info["train_seconds"] = round(time.perf_counter() - started, 1)
+    model.save(config.output_dir)
+    print(json.dumps(metrics, indent=2))
+    print(f"saved {config.output_dir} ({model.info['train_seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
