@@ -21,7 +21,7 @@ from framing.record import LABELS
 from framing.score import score_items
 
 app = typer.Typer(help="Label news sentences as attributed claim, editorial framing or reported fact.", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Format(str, Enum):

@@ -9,6 +9,7 @@ only the rules news text needs and syntok lacks:
   post text it follows;
 * a short line with no closing punctuation (a caption, a credit, a heading, "Read more: ...") ends at its
   line break, even when only a single newline follows;
+* clauses cut at a semicolon are joined;
 * a title or month abbreviation that syntok cut off ("Dr." | "No agreed.", "Sep." | "25th") is joined
   back to its sentence.
 
@@ -110,7 +111,10 @@ def _split_signatures(text: str, start: int, end: int) -> Iterator[Span]:
         if match.start() > cut and text[cut : match.start()].strip():
             yield _strip(text, cut, match.start())
             cut = match.start()
-        # A signature runs to the end of its sentence: "pic.twitter.com/x — RT (@RT_com) May 25, 2025".
+        # A dated signature closes the post: what follows it is the article again.
+        if match.group(0).rstrip()[-4:].isdigit():
+            yield _strip(text, cut, match.end())
+            cut = match.end()
     yield _strip(text, cut, end)
 
 
@@ -121,8 +125,14 @@ def _join_titles(text: str, spans: list[Span]) -> list[Span]:
             prev = text[out[-1][0] : out[-1][1]]
             last_word = prev.rsplit(None, 1)[-1] if prev.strip() else ""
             word = last_word[:-1].lower()
-            joins = word in _TITLES or (word in _MONTHS and text[span[0]].isdigit())  # "Sep. 25th"
-            if last_word.endswith(".") and joins and "\n" not in text[out[-1][1] : span[0]]:
+            joins = last_word.endswith(".") and (
+                word in _TITLES or (word in _MONTHS and text[span[0]].isdigit())  # "Sep. 25th"
+            )
+            # A semicolon joins the clauses of one sentence (a list, a quote-within-a-quote).
+            joins = joins or prev.endswith(";")
+            # A closing quotation mark left on its own belongs to the sentence it closes.
+            lone_quote = not text[span[0] : span[1]].strip("\"”’'») ")
+            if lone_quote or (joins and "\n" not in text[out[-1][1] : span[0]]):
                 out[-1] = (out[-1][0], span[1])
                 continue
         out.append(span)

@@ -53,6 +53,11 @@ def test_seed_article_boundaries(seed: Article) -> None:
         ),
         ("Dr. No agreed. It was 3 p.m. when he arrived.", ["Dr. No agreed.", "It was 3 p.m. when he arrived."]),
         ("It opened on Sep. 25th. Nobody came.", ["It opened on Sep. 25th.", "Nobody came."]),
+        (
+            "Big day. pic.twitter.com/abc — Marco Rubio (@marcorubio) May 2, 2018 On Thursday, Perry spoke.",
+            ["Big day.", "pic.twitter.com/abc — Marco Rubio (@marcorubio) May 2, 2018", "On Thursday, Perry spoke."],
+        ),
+        ("He wants roads; schools; and jobs. Then he left.", ["He wants roads; schools; and jobs.", "Then he left."]),
     ],
 )
 def test_news_cases(text: str, expected: list[str]) -> None:

@@ -23,7 +23,7 @@ from framing.evaluate import evaluate_head, evaluate_labels
 from framing.heads import HEADS, sentence_targets
 from framing.record import Article
 from framing.score import score_articles
-from training import data
+from training import data, model_card
 from training.config import BaselineConfig
 from training.splits import split_articles
 
@@ -99,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     model.info["train_articles"] = len(train)
     model.info["train_seconds"] = round(time.perf_counter() - started, 1)
     model.save(config.output_dir)
+    card = model_card.render(
+        model.info,
+        "TF-IDF + logistic regression baseline: one logistic head per decision of the guidelines "
+        "(other? editorial? attributed?), combined into the four labels (framing/heads.py).",
+    )
+    (Path(config.output_dir) / "README.md").write_text(card, encoding="utf-8")
     print(json.dumps(metrics, indent=2))
     print(f"saved {config.output_dir} ({model.info['train_seconds']} s)")
     return 0

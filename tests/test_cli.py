@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from framing.cli import app
+from tests.conftest import SEED, SEED_TEXT
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", [[], ["score"]])
+def test_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_batch_scores_good_reports_bad(tiny_model_dir: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.txt").write_text(SEED_TEXT.read_text(encoding="utf-8"), encoding="utf-8")
+    (inputs / "empty.txt").write_text("", encoding="utf-8")
+    (inputs / "latin.txt").write_bytes("The café said it was closed on Monday.".encode("latin-1"))
+    (inputs / "rows.jsonl").write_text(
+        '{"id": "r1", "text": "The minister said the talks would resume on Monday."}\nnot json\n', encoding="utf-8"
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(inputs), "-o", str(out), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == ["a", "r1"]
+    assert all(s["label"] and s["probs"] for r in records for s in r["sentences"])
+    errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(errors) == 3
+    assert any("rows.jsonl line 2" in e["source"] for e in errors)
+    assert "3 inputs failed" in result.output
+
+
+def test_records_with_sentences_keep_their_spans(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(SEED), "-o", str(out), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    gold = json.loads(SEED.read_text(encoding="utf-8").splitlines()[0])
+    scored = json.loads(out.read_text(encoding="utf-8"))
+    assert [(s["start"], s["end"]) for s in scored["sentences"]] == [(s["start"], s["end"]) for s in gold["sentences"]]
+    assert "48 sentences" in result.output
+
+
+def test_csv_and_parquet_outputs(tiny_model_dir: Path, tmp_path: Path) -> None:
+    rows = None
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / f"out.{fmt}"
+        result = runner.invoke(app, ["score", str(SEED_TEXT), "-o", str(out), "--format", fmt, "--model", str(tiny_model_dir)])
+        assert result.exit_code == 0, result.output
+        if fmt == "csv":
+            rows = list(csv.DictReader(out.open(encoding="utf-8")))
+        else:
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(out).to_pylist()
+            assert rows is not None and len(table) == len(rows) == 48
+            assert [r["label"] for r in table] == [r["label"] for r in rows]
+
+
+def test_stdin_text(tiny_model_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["score", "-", "--model", str(tiny_model_dir)], input="The minister said the talks would resume. It is surely a farce."
+    )
+    assert result.exit_code == 0
+    record = json.loads(result.stdout.splitlines()[0])
+    assert record["id"] == "stdin" and len(record["sentences"]) == 2
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", str(SEED_TEXT), "--model", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a framing model directory" in result.output

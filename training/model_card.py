@@ -1,0 +1,94 @@
+"""The model card written beside every trained model (README.md in the model directory)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from framing.record import LABELS
+
+SOURCE_LICENCES = {
+    "seed": ("shared/samples seed article (ZeroHedge, 2025), annotated with all four labels", "project sample"),
+    "annotations": ("our whole-article annotations of PTC and BASIL texts, training/annotations/ (all four labels)", "inherits PTC (research use) and BASIL (none stated, research use)"),
+    "checkthat": ("CLEF CheckThat! 2025 Task 1 English, SUBJ/OBJ (editorial head)", "CC BY-NC-SA 4.0"),
+    "babe": ("BABE SG2, writer's opinion vs entirely factual (editorial head)", "AGPL-3.0"),
+    "polnear": ("PolNeAR train, attribution relations mapped to sentences (attributed head)", "none stated (research use)"),
+}
+
+
+def _table(metrics: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, result in metrics.items():
+        labels = result.get("labels")
+        if labels:
+            lines += [
+                f"**{name}** ({result['articles']} articles, {labels['sentences']} sentences): "
+                f"macro-F1 (three main labels) {labels['macro_f1']:.3f}, accuracy {labels['accuracy']:.3f}",
+                "",
+                "| label | precision | recall | F1 | support |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            for label in LABELS:
+                c = labels["per_class"][label]
+                lines.append(f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |")
+            lines += ["", "Confusion matrix (rows gold, columns predicted, order " + ", ".join(LABELS) + "):", ""]
+            lines += [f"    {row}" for row in labels["confusion"]["matrix"]]
+            lines.append("")
+        for head in ("editorial", "attributed", "other"):
+            h = result.get(f"{head}_vs_rest")
+            if h and not labels:
+                lines.append(
+                    f"**{name}**, {head} vs rest ({h['sentences']} sentences): F1 {h['f1']:.3f} "
+                    f"(P {h['precision']:.3f}, R {h['recall']:.3f}), binary macro-F1 {h['macro_f1']:.3f}"
+                )
+                lines.append("")
+    return lines
+
+
+def render(info: dict[str, Any], description: str) -> str:
+    config = info.get("config", {})
+    lines = [
+        f"# {info.get('name', 'model')}",
+        "",
+        description,
+        "",
+        "## Intended use",
+        "",
+        "Labelling sentences of English news articles as attributed claim, editorial framing, reported fact or",
+        "other (guidelines: `shared/annotation/GUIDELINES.md`), for media analysis and review by a person. It is",
+        "not a fact-checker: `reported_fact` means the writer states it in their own voice, not that it is true.",
+        "",
+        "## Training data and licences",
+        "",
+        "| source | licence |",
+        "| --- | --- |",
+    ]
+    for source in config.get("sources", []):
+        what, licence = SOURCE_LICENCES.get(source, (source, "see training/DATA.md"))
+        lines.append(f"| {what} | {licence} |")
+    lines += [
+        "",
+        "The model inherits the most restrictive of these terms: **non-commercial, research use** (CheckThat! is",
+        "CC BY-NC-SA 4.0; PTC, BASIL and PolNeAR are research-use only; BABE is AGPL-3.0).",
+        "",
+        "Sentences per head in training: "
+        + ", ".join(f"{h}: {c['sentences']} ({c['positive']} positive)" for h, c in info.get("training_counts", {}).items()),
+        "",
+        "## Held-out evaluation",
+        "",
+        "Nothing below was trained on: our annotated articles are split by article (hash of the id), CheckThat!",
+        "and PolNeAR by their own dev splits. A head-level row answers one question of the decision order with",
+        "the predicted label (for example: predicted `editorial_framing` vs anything else).",
+        "",
+        *_table(info.get("metrics", {})),
+        "## Caveats",
+        "",
+        "- Our whole-article annotations were made by AI annotators following the guidelines (one per article;",
+        "  a blind second annotation of 5 articles gives the agreement figure in training/annotations/README.md).",
+        "- PolNeAR counts beliefs and intentions as attributions, more than our guidelines do, which pulls the",
+        "  attributed head towards `attributed_claim` for reported intentions.",
+        "- English only; datelines, captions and post signatures are learnt from few examples.",
+        "",
+        f"Config: `{config}`",
+        "",
+    ]
+    return "\n".join(lines)
