@@ -86,7 +86,9 @@ def prf(gold: set, pred: set) -> tuple[float, float, float]:
 
 def main() -> None:
     gold_sets: dict[str, list[Article]] = {"seed article": read_jsonl(SHARED / "samples" / "seed-article.annotated.jsonl")}
-    annotated = [a for p in sorted((ROOT / "training" / "annotations").glob("*.jsonl")) for a in read_jsonl(p)]
+    annotated = [
+        a for p in sorted((ROOT / "training" / "annotations").glob("*.jsonl")) if not p.name.endswith(".blind.jsonl") for a in read_jsonl(p)
+    ]
     if annotated:
         gold_sets[f"annotated articles ({len(annotated)}; drafts cut by our segmenter, boundary notes not applied)"] = annotated
     ptc = [Path(p).read_text(encoding="utf-8") for p in sorted(glob.glob(str(SHARED / "data/ptc-propaganda/*-articles/*.txt")))]
