@@ -61,4 +61,8 @@ def load_model(path: str | Path | None = None) -> SentenceModel:
         from framing.baseline import BaselineModel
 
         return BaselineModel.load(directory)
+    if kind == "transformer-window":
+        from framing.transformer import TransformerModel
+
+        return TransformerModel.load(directory)
     raise ModelError(f"{info_path}: unknown model kind {kind!r}")

