@@ -103,3 +103,96 @@ def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: li
     err.print(f"{n_articles} articles, {n_sentences} sentences in {seconds:.1f} s ({rate:.0f} sentences/s) → {output or 'stdout'}")
     if failures:
         err.print(f"[red]{len(failures)} inputs failed[/red], listed in {errors_path}")
+
+
+@app.command()
+def evaluate(
+    gold_path: Annotated[Path, typer.Argument(help="JSONL of gold article records (sentences with labels)")],
+    model_dir: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: the shipped model)")] = None,
+    baseline_dir: Annotated[Optional[Path], typer.Option("--baseline", help="second model shown side by side (default: models/tfidf-baseline)")] = None,
+    plots: Annotated[Optional[Path], typer.Option(help="write confusion-matrix and reliability PNGs here")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+) -> None:
+    """Per-class precision/recall/F1, macro-F1, accuracy, confusion matrix and calibration on gold records."""
+    import copy
+
+    from framing.evaluate import calibration, evaluate_labels, save_plots
+    from framing.model import MODELS_DIR
+    from framing.record import RecordError, read_jsonl
+    from framing.score import score_articles
+
+    try:
+        gold = read_jsonl(gold_path)
+    except (RecordError, OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    baseline_dir = baseline_dir or MODELS_DIR / "tfidf-baseline"
+    results = {}
+    for role, directory in (("model", model_dir), ("baseline", baseline_dir)):
+        try:
+            model = load_model(directory)
+        except (ModelError, OSError, ValueError) as exc:
+            err.print(f"[red]error:[/red] cannot load {role}: {exc}")
+            raise typer.Exit(2) from None
+        pred = list(score_articles(copy.deepcopy(gold), model))
+        result = evaluate_labels(gold, pred)
+        if not result.get("sentences"):
+            err.print(f"[red]error:[/red] {gold_path} has no labelled sentences")
+            raise typer.Exit(2)
+        result["calibration"] = calibration(gold, pred)
+        if plots:
+            result["plots"] = save_plots(result, result["calibration"], str(plots), f"{role}-{model.name}")
+        results[f"{role}: {model.name}"] = result
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    out = Console()
+    names = list(results)
+    table = Table(title=f"{gold_path} ({results[names[0]]['sentences']} sentences)")
+    table.add_column("label")
+    for name in names:
+        table.add_column(f"{name}\nP / R / F1", justify="right")
+    for label in LABELS:
+        row = [label]
+        for name in names:
+            c = results[name]["per_class"][label]
+            row.append(f"{c['precision']:.3f} / {c['recall']:.3f} / {c['f1']:.3f} (n={c['support']})")
+        table.add_row(*row)
+    table.add_row("macro-F1 (3 main labels)", *[f"{results[n]['macro_f1']:.3f}" for n in names])
+    table.add_row("accuracy", *[f"{results[n]['accuracy']:.3f}" for n in names])
+    table.add_row("ECE", *[f"{results[n]['calibration']['ece']:.3f}" for n in names])
+    out.print(table)
+    for name in names:
+        matrix = Table(title=f"confusion, {name} (rows gold, columns predicted)")
+        matrix.add_column("")
+        for label in LABELS:
+            matrix.add_column(label, justify="right")
+        for label, row in zip(LABELS, results[name]["confusion"]["matrix"]):
+            matrix.add_row(label, *map(str, row))
+        out.print(matrix)
+        for path in results[name].get("plots", []):
+            out.print(f"wrote {path}")
+
+
+@app.command()
+def train(
+    config_path: Annotated[Path, typer.Argument(help="YAML training config (configs/default.yaml, configs/baseline.yaml)")],
+    output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="where to write the model (overrides the config)")] = None,
+) -> None:
+    """Train a model from a YAML config; held-out metrics go into its model card."""
+    from training.config import BaselineConfig, load_config
+
+    try:
+        config = load_config(config_path, output_dir=output_dir)
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]error:[/red] {config_path}: {exc}")
+        raise typer.Exit(2) from None
+    if isinstance(config, BaselineConfig):
+        from training.train_baseline import train_baseline
+
+        train_baseline(config)
+    else:
+        from training.train_transformer import run
+
+        run(config, log=lambda message: err.print(message, highlight=False))
+    err.print(f"model written to {config.output_dir}")

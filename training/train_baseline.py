@@ -44,16 +44,11 @@ def fit(train: list[Article], config: BaselineConfig) -> BaselineModel:
     return BaselineModel(vectorizer, coef, intercept, info)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", type=Path)
-    args = parser.parse_args(argv)
-    config = BaselineConfig.from_yaml(args.config)
+def train_baseline(config: BaselineConfig) -> BaselineModel:
     started = time.perf_counter()
     train, held_out = data.training_sets(config.sources)
     model = fit(train, config)
-    metrics = evaluate_all(model, held_out)
-    model.info["metrics"] = metrics
+    model.info["metrics"] = evaluate_all(model, held_out)
     model.info["train_articles"] = len(train)
     model.info["train_seconds"] = round(time.perf_counter() - started, 1)
     model.save(config.output_dir)
@@ -63,8 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         "(other? editorial? attributed?), combined into the four labels (framing/heads.py).",
     )
     (Path(config.output_dir) / "README.md").write_text(card, encoding="utf-8")
-    print(json.dumps(metrics, indent=2))
-    print(f"saved {config.output_dir} ({model.info['train_seconds']} s)")
+    return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", type=Path)
+    args = parser.parse_args(argv)
+    model = train_baseline(BaselineConfig.from_yaml(args.config))
+    print(json.dumps(model.info["metrics"], indent=2))
+    print(f"saved {model.info['config']['output_dir']} ({model.info['train_seconds']} s)")
     return 0
 
 
