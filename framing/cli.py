@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections import Counter
 from enum import Enum
@@ -12,10 +11,22 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from framing.io import DEFAULT_MAX_CHARS, InputError, OutputWriter, atomic_writer, read_inputs
+from framing.io import (
+    DEFAULT_MAX_CHARS,
+    InputError,
+    OutputWriter,
+    atomic_writer,
+    read_inputs,
+)
 from framing.model import ModelError, load_model
 from framing.record import LABELS
 from framing.score import score_items

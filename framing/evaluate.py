@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from framing.heads import sentence_targets
 from framing.record import LABELS, MAIN_LABELS, Article
@@ -94,7 +100,6 @@ def save_plots(result: dict[str, Any], calib: dict[str, Any], directory: str, pr
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from pathlib import Path
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

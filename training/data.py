@@ -9,9 +9,7 @@ to stay masked in training. ``training/DATA.md`` documents each mapping.
 from __future__ import annotations
 
 import csv
-import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 from framing.record import Article, Sentence, read_jsonl
@@ -177,15 +175,3 @@ def training_sets(
             article.meta["source_set"] = source
         out.extend(articles)
     return out, held_out
-
-
-def iter_sentences(articles: list[Article]) -> Iterator[tuple[Article, int]]:
-    for article in articles:
-        for i in range(len(article.sentences)):
-            yield article, i
-
-
-def write_corpus(path: Path, articles: list[Article]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for article in articles:
-            handle.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")

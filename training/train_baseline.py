@@ -12,6 +12,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
@@ -19,8 +20,8 @@ from framing.baseline import BaselineModel, article_features, make_vectorizer
 from framing.heads import HEADS, sentence_targets
 from framing.record import Article
 from training import data, model_card
-from training.evaluation import evaluate_all
 from training.config import BaselineConfig
+from training.evaluation import evaluate_all
 
 
 def fit(train: list[Article], config: BaselineConfig) -> BaselineModel:

@@ -23,7 +23,7 @@ from datasets import Dataset
 
 from framing.heads import HEADS, sentence_targets
 from framing.record import Article
-from framing.transformer import TransformerModel, Window, WindowClassifier, build_windows, collate
+from framing.transformer import TransformerModel, Window, WindowClassifier, collate
 from training import data, model_card
 from training.config import TransformerConfig
 from training.evaluation import evaluate_all
