@@ -27,7 +27,7 @@ from framing.io import (
     atomic_writer,
     read_inputs,
 )
-from framing.model import ModelError, load_model
+from framing.model import ModelError, SentenceModel, load_model
 from framing.record import LABELS
 from framing.score import score_items
 
@@ -46,6 +46,14 @@ def main() -> None:
     """framing: who says what, and where the writer frames it."""
 
 
+def _load_model_or_exit(directory: Optional[Path], role: str) -> SentenceModel:
+    try:
+        return load_model(directory)
+    except (ModelError, OSError, ValueError) as exc:
+        err.print(f"[red]error:[/red] cannot load {role}: {exc}")
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def score(
     paths: Annotated[list[str], typer.Argument(help=".txt articles, .jsonl article records, directories of them, or - for stdin")],
@@ -56,11 +64,7 @@ def score(
     max_chars: Annotated[int, typer.Option(help="longest article accepted, in characters")] = DEFAULT_MAX_CHARS,
 ) -> None:
     """Segment and label every sentence of every article."""
-    try:
-        model = load_model(model_dir)
-    except (ModelError, OSError, ValueError) as exc:
-        err.print(f"[red]error:[/red] cannot load model: {exc}")
-        raise typer.Exit(2) from None
+    model = _load_model_or_exit(model_dir, "model")
     started = time.perf_counter()
     labels: Counter[str] = Counter()
     failures: list[InputError] = []
@@ -140,11 +144,7 @@ def evaluate(
     baseline_dir = baseline_dir or MODELS_DIR / "tfidf-baseline"
     results = {}
     for role, directory in (("model", model_dir), ("baseline", baseline_dir)):
-        try:
-            model = load_model(directory)
-        except (ModelError, OSError, ValueError) as exc:
-            err.print(f"[red]error:[/red] cannot load {role}: {exc}")
-            raise typer.Exit(2) from None
+        model = _load_model_or_exit(directory, role)
         pred = list(score_articles(copy.deepcopy(gold), model))
         result = evaluate_labels(gold, pred)
         if not result.get("sentences"):

@@ -33,19 +33,35 @@ def apply_probs(article: Article, probs: np.ndarray, model_name: str) -> Article
     return article
 
 
+def _batches(
+    items: Iterable[Article | InputError], size: int
+) -> Iterator[list[Article] | InputError]:
+    """Consecutive articles in lists of at most ``size``; an input error ends the list before it and
+    passes through on its own, so output order is input order."""
+    batch: list[Article] = []
+    for item in items:
+        if isinstance(item, InputError):
+            if batch:
+                yield batch
+                batch = []
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def score_articles(
     articles: Iterable[Article], model: SentenceModel | None = None, batch_size: int = ARTICLES_PER_BATCH
 ) -> Iterator[Article]:
     """Label every sentence of every article, in input order (lazily, a batch of articles at a time)."""
     model = model or load_model()
-    batch: list[Article] = []
-    for article in articles:
-        batch.append(prepare(article))
-        if len(batch) >= batch_size:
-            yield from _score_batch(batch, model)
-            batch = []
-    if batch:
-        yield from _score_batch(batch, model)
+    for batch in _batches(articles, batch_size):
+        assert isinstance(batch, list)  # ``articles`` holds no input errors
+        yield from _score_batch([prepare(a) for a in batch], model)
 
 
 def _score_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article]:
@@ -58,23 +74,14 @@ def score_items(
 ) -> Iterator[Article | InputError]:
     """Like ``score_articles`` over a mix of articles and input errors, for batches: errors pass through,
     and an article that makes the model fail becomes an ``InputError`` instead of ending the batch."""
-    batch: list[Article] = []
-    for item in items:
-        if isinstance(item, InputError):
+    for batch in _batches(items, batch_size):
+        if isinstance(batch, InputError):
+            yield batch
+        else:
             yield from _safe_batch(batch, model)
-            batch = []
-            yield item
-            continue
-        batch.append(item)
-        if len(batch) >= batch_size:
-            yield from _safe_batch(batch, model)
-            batch = []
-    yield from _safe_batch(batch, model)
 
 
 def _safe_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article | InputError]:
-    if not batch:
-        return
     try:
         scored = list(_score_batch([prepare(a) for a in batch], model))
     except Exception:

@@ -64,3 +64,23 @@ def test_existing_spans_are_kept(tiny_model: BaselineModel, seed: Article) -> No
     scored = next(score_articles([given], tiny_model))
     assert [(s.start, s.end) for s in scored.sentences] == [(s.start, s.end) for s in seed.sentences]
     assert all(s.source is None for s in scored.sentences)  # gold spans do not leak into predictions
+
+
+def test_batch_isolates_the_article_that_breaks_the_model(tiny_model: BaselineModel) -> None:
+    from framing.io import InputError
+    from framing.score import score_items
+
+    class Fragile:
+        kind, info, name = "fragile", {}, "fragile"
+
+        def predict_proba(self, articles: list[Article]) -> list[np.ndarray]:
+            if any(a.id == "boom" for a in articles):
+                raise RuntimeError("model failed")
+            return tiny_model.predict_proba(articles)
+
+    items = [Article(id=i, text="The minister said the talks would resume.") for i in ("a", "boom", "c")]
+    items.insert(1, InputError("x.txt", "empty article"))
+    out = list(score_items(items, Fragile(), batch_size=8))
+    assert [getattr(o, "id", None) or o.source for o in out] == ["a", "x.txt", "boom", "c"]
+    assert isinstance(out[2], InputError) and "model failed" in out[2].message
+    assert out[3].sentences[0].label in LABELS
