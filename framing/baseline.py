@@ -21,6 +21,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from framing.heads import HEADS, combine
+from framing.model import Prediction
 from framing.record import Article
 
 KIND = "tfidf-logreg"
@@ -117,6 +118,10 @@ class BaselineModel:
             out.append(probs[pos : pos + len(fs)])
             pos += len(fs)
         return out
+
+    def predict(self, articles: list[Article]) -> list[Prediction]:
+        """Label probabilities only: the baseline finds no source or cue spans."""
+        return [Prediction(p, [[] for _ in range(len(p))]) for p in self.predict_proba(articles)]
 
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)

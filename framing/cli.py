@@ -28,6 +28,7 @@ from framing.io import (
     read_inputs,
 )
 from framing.model import ModelError, SentenceModel, load_model
+from framing.profile import OutletStats, outlet_profiles
 from framing.record import LABELS
 from framing.score import score_items
 
@@ -66,6 +67,7 @@ def score(
     """Segment and label every sentence of every article."""
     model = _load_model_or_exit(model_dir, "model")
     started = time.perf_counter()
+    outlets: dict[str, OutletStats] = {}
     labels: Counter[str] = Counter()
     failures: list[InputError] = []
     n_articles = 0
@@ -87,6 +89,7 @@ def score(
                     err.print(f"[yellow]skipped[/yellow] {item.source}: {item.message}", markup=True, highlight=False)
                     continue
                 writer.write(item)
+                outlet_profiles([item], outlets)
                 n_articles += 1
                 labels.update(s.label for s in item.sentences if s.label)
                 progress.advance(task)
@@ -94,6 +97,11 @@ def score(
         writer.abort(exc)
         raise
     writer.close()
+    if outlets:
+        outlets_path = output.with_name(output.name + ".outlets.json") if output else Path("framing-outlets.json")
+        with atomic_writer(outlets_path) as handle:
+            json.dump([outlets[k].to_dict() for k in sorted(outlets)], handle, indent=2, ensure_ascii=False)
+        err.print(f"per-outlet profiles of {len(outlets)} outlets → {outlets_path}")
     if failures:
         errors_path = errors_path or (output.with_name(output.name + ".errors.jsonl") if output else Path("framing-errors.jsonl"))
         with atomic_writer(errors_path) as handle:

@@ -13,6 +13,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from framing.attribution import SpanGuess, gold_spans
 from framing.heads import sentence_targets
 from framing.record import LABELS, MAIN_LABELS, Article
 
@@ -70,6 +71,45 @@ def evaluate_head(gold: list[Article], pred: list[Article], head: str) -> dict[s
         "f1": float(f1[0]),
         "macro_f1": float(f1_score(t, q, average="macro", zero_division=0)),
     }
+
+
+def evaluate_spans(gold: list[Article], found: list[list[list[SpanGuess]]]) -> dict[str, Any]:
+    """Source and cue spans against gold spans, per role: exact-match and overlap precision/recall/F1.
+
+    Only sentences whose gold marks spans count (``framing.attribution.gold_spans``). A predicted span
+    overlapping a gold one of its role counts as an overlap hit (a gold span is recalled the same way).
+    """
+    out: dict[str, Any] = {}
+    pairs: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {"source": ([], []), "cue": ([], [])}
+    for article, per_sentence in zip(gold, found, strict=True):
+        for sentence, guesses in zip(article.sentences, per_sentence):
+            spans = gold_spans(sentence)
+            if spans is None:
+                continue
+            for role, (g, p) in pairs.items():
+                g.extend((s, e) for r, s, e in spans if r == role)
+                p.extend((x.start, x.end) for x in guesses if x.role == role)
+    for role, (g, p) in pairs.items():
+        if not g:
+            continue
+        gold_set, pred_set = set(g), set(p)
+        exact = len(gold_set & pred_set)
+        hit_p = sum(any(s < ge and gs < e for gs, ge in g) for s, e in p)
+        hit_g = sum(any(s < pe and ps < e for ps, pe in p) for s, e in g)
+        out[role] = {
+            "gold": len(g),
+            "predicted": len(p),
+            "exact": _prf(exact, len(pred_set), len(gold_set)),
+            "overlap": _prf(hit_p, len(p), len(g), hit_g),
+        }
+    return out
+
+
+def _prf(hits: int, predicted: int, gold: int, gold_hits: int | None = None) -> dict[str, float]:
+    precision = hits / predicted if predicted else 0.0
+    recall = (hits if gold_hits is None else gold_hits) / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 def calibration(gold: list[Article], pred: list[Article], bins: int = 10) -> dict[str, Any]:

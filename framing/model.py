@@ -10,17 +10,30 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from framing.record import Article
+
+if TYPE_CHECKING:
+    from framing.attribution import SpanGuess
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
 class ModelError(RuntimeError):
     """A model directory that is missing or cannot be read."""
+
+
+@dataclass
+class Prediction:
+    """A model's output for one article: (n_sentences, 4) label probabilities in ``LABELS`` order and,
+    per sentence, the source and cue spans it found (empty for a model that finds none)."""
+
+    probs: np.ndarray
+    spans: list[list[SpanGuess]] = field(default_factory=list)
 
 
 class SentenceModel(Protocol):
@@ -31,6 +44,8 @@ class SentenceModel(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    def predict(self, articles: list[Article]) -> list[Prediction]: ...
 
     def predict_proba(self, articles: list[Article]) -> list[np.ndarray]: ...
 

@@ -27,6 +27,10 @@ LABELS: tuple[str, ...] = ("attributed_claim", "editorial_framing", "reported_fa
 MAIN_LABELS: tuple[str, ...] = LABELS[:3]
 """The three labels macro-F1 is reported over (``other`` is not a proposition)."""
 
+SOURCE_KINDS: tuple[str, ...] = ("person", "organisation", "media", "anonymous", "unattributed")
+"""Who a claim comes from: a named person, an organisation or official body, a media outlet, an unnamed
+source ("officials said"), or nobody at all (a hedge: "is said to", "reportedly")."""
+
 
 class RecordError(ValueError):
     """A record that does not follow the guidelines' format; the message says where and why."""
@@ -34,14 +38,31 @@ class RecordError(ValueError):
 
 @dataclass
 class Span:
-    """A span of the article text (a claim's source or cue)."""
+    """A span of the article text (a claim's source or cue).
+
+    Predicted spans say more: a source its ``kind`` (one of ``SOURCE_KINDS``) and, when the text names
+    it elsewhere in full, the ``resolved`` name ("He" → "Yury Dashkin, commander of ..."); a cue whether
+    it is ``loaded`` ("boasted", "admitted"); both the tagger's ``score``.
+    """
 
     start: int
     end: int
     text: str
+    kind: str | None = None
+    resolved: str | None = None
+    loaded: bool | None = None
+    score: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "text": self.text}
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "text": self.text}
+        for key in ("kind", "resolved", "loaded"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.score is not None:
+            out["score"] = round(float(self.score), 4)
+        out.update(self.extra)
+        return out
 
 
 @dataclass
@@ -159,7 +180,11 @@ def _parse_sentence(raw: Any, text: str, where: str) -> Sentence:
                 f"{where}.{name}.text: {value['text']!r} does not match text[{s_start}:{s_end}] = "
                 f"{text[s_start:s_end]!r}"
             )
-        spans[name] = Span(s_start, s_end, text[s_start:s_end])
+        kind = value.get("kind")
+        if kind is not None and kind not in SOURCE_KINDS:
+            raise RecordError(f"{where}.{name}.kind: {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+        span_extra = {k: v for k, v in value.items() if k not in ("start", "end", "text", "kind", "resolved", "loaded", "score")}
+        spans[name] = Span(s_start, s_end, text[s_start:s_end], kind, value.get("resolved"), value.get("loaded"), value.get("score"), span_extra)
     probs = raw.get("probs")
     if probs is not None:
         if not isinstance(probs, dict) or set(probs) - set(LABELS):

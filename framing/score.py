@@ -1,4 +1,4 @@
-"""Scoring: segment articles that need it, label every sentence, attach probabilities."""
+"""Scoring: segment articles that need it, label every sentence, attach probabilities and sources."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from framing.attribution import attach
 from framing.io import InputError
+from framing.profile import article_profile
 from framing.model import SentenceModel, load_model
 from framing.record import LABELS, Article, Sentence
 from framing.segment import segment
@@ -16,7 +18,8 @@ ARTICLES_PER_BATCH = 32
 
 def prepare(article: Article) -> Article:
     """Segment an article that has no sentences; keep the spans of one that has, and clear their
-    labels, spans and probabilities so that what comes out is the model's alone."""
+    labels, spans, probabilities and the profile so that what comes out is the model's alone."""
+    article.extra.pop("profile", None)
     if not article.sentences:
         article.sentences = [Sentence(start, end) for start, end in segment(article.text)]
     else:
@@ -65,8 +68,10 @@ def score_articles(
 
 
 def _score_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article]:
-    for article, probs in zip(batch, model.predict_proba(batch)):
-        yield apply_probs(article, probs, model.name)
+    for article, prediction in zip(batch, model.predict(batch)):
+        attach(apply_probs(article, prediction.probs, model.name), prediction.spans)
+        article.extra["profile"] = article_profile(article)
+        yield article
 
 
 def score_items(

@@ -4,6 +4,8 @@ Consecutive sentences of an article are packed into one token window (``[CLS] s1
 ``max_tokens``), so every sentence sees its neighbours through attention and each token is encoded once
 (``shared/notes/cpu-speed-budget.md``: sentence-plus-neighbours inputs would cost about 3×). Each sentence's
 own tokens are mean-pooled and fed to a linear layer with one logit per question of ``framing.heads``.
+A second linear layer tags every token (``TAGS``: begin/inside of a claim's source or cue, or outside), so
+the attribution spans of ``framing.attribution`` come out of the same encoder pass.
 
 On disk: ``framing-model.json`` (kind, window size, heads), the encoder as ``config.json`` +
 ``model.safetensors``, its tokenizer files, and ``head.safetensors``.
@@ -12,7 +14,7 @@ On disk: ``framing-model.json`` (kind, window size, heads), the encoder as ``con
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,62 +23,84 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from framing.attribution import SpanGuess, decode_tags
 from framing.heads import HEADS, combine
+from framing.model import Prediction
 from framing.record import Article
 
 KIND = "transformer-window"
+TAGS: tuple[str, ...] = ("O", "B-source", "I-source", "B-cue", "I-cue")
+IGNORE = -100
 
 
 class WindowClassifier(nn.Module):
-    """Encoder + mean pooling over each sentence's tokens + one logit per head."""
+    """Encoder + mean pooling over each sentence's tokens + one logit per head, and a tag per token."""
 
     def __init__(self, encoder: nn.Module, hidden_size: int, n_heads: int = len(HEADS)) -> None:
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(0.1)
         self.head = nn.Linear(hidden_size, n_heads)
+        self.tagger = nn.Linear(hidden_size, len(TAGS))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, sentence_ids: torch.Tensor, n_sentences: int) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, sentence_ids: torch.Tensor, n_sentences: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``sentence_ids`` (batch, tokens) holds each token's sentence number in its window, -1 for
-        special and padding tokens. Returns logits of shape (batch, n_sentences, heads)."""
+        special and padding tokens. Returns sentence logits (batch, n_sentences, heads) and token tag
+        logits (batch, tokens, tags)."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         slots = torch.arange(n_sentences, device=input_ids.device)
         member = (sentence_ids.unsqueeze(1) == slots.view(1, -1, 1)).to(hidden.dtype)  # (B, S, T)
         pooled = member @ hidden / member.sum(-1, keepdim=True).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        hidden = self.dropout(hidden)
+        return self.head(self.dropout(pooled)), self.tagger(hidden)
 
 
 @dataclass
 class Window:
-    """Token ids of one window and, for each of its sentences, the (article, sentence) it came from."""
+    """Token ids of one window and, for each of its sentences, the (article, sentence) it came from.
+    ``offsets`` are each token's character offsets in its article, ``NO_OFFSET`` for special tokens."""
 
     input_ids: list[int]
     sentence_ids: list[int]
     members: list[tuple[int, int]]
+    offsets: list[tuple[int, int]] = field(default_factory=list)
 
 
-def build_windows(token_lists: list[list[list[int]]], cls_id: int, sep_id: int, max_tokens: int) -> list[Window]:
+NO_OFFSET = (-1, -1)
+Tokens = list[tuple[int, tuple[int, int]]]
+"""A sentence's word pieces: (token id, (start, end) in the article)."""
+
+
+def build_windows(token_lists: list[list[Tokens]], cls_id: int, sep_id: int, max_tokens: int) -> list[Window]:
     """Pack each article's sentences, in order, into windows of at most ``max_tokens`` tokens.
 
-    ``token_lists[a][s]`` are the word-piece ids of sentence ``s`` of article ``a`` (no special tokens). A
+    ``token_lists[a][s]`` are the word pieces of sentence ``s`` of article ``a`` (no special tokens). A
     sentence longer than a window is cut to fit: its label then rests on its first ``max_tokens - 2`` tokens.
     """
     windows: list[Window] = []
     budget = max_tokens - 2
+
+    def close(ids: list[int], sids: list[int], offs: list[tuple[int, int]], members: list[tuple[int, int]]) -> None:
+        windows.append(Window([cls_id, *ids, sep_id], [-1, *sids, -1], members, [NO_OFFSET, *offs, NO_OFFSET]))
+
     for a, sentences in enumerate(token_lists):
         ids: list[int] = []
         sids: list[int] = []
+        offs: list[tuple[int, int]] = []
         members: list[tuple[int, int]] = []
         for s, tokens in enumerate(sentences):
-            tokens = tokens[:budget] or [sep_id]
+            tokens = tokens[:budget] or [(sep_id, NO_OFFSET)]
             if ids and len(ids) + len(tokens) > budget:
-                windows.append(Window([cls_id, *ids, sep_id], [-1, *sids, -1], members))
-                ids, sids, members = [], [], []
+                close(ids, sids, offs, members)
+                ids, sids, offs, members = [], [], [], []
             sids.extend([len(members)] * len(tokens))
-            ids.extend(tokens)
+            ids.extend(t for t, _ in tokens)
+            offs.extend(o for _, o in tokens)
             members.append((a, s))
         if members:
-            windows.append(Window([cls_id, *ids, sep_id], [-1, *sids, -1], members))
+            close(ids, sids, offs, members)
     return windows
 
 
@@ -110,14 +134,19 @@ class TransformerModel:
     def name(self) -> str:
         return str(self.info.get("name", KIND))
 
-    def tokenize(self, articles: list[Article]) -> list[list[list[int]]]:
-        texts = [[a.text[s.start : s.end] for s in a.sentences] for a in articles]
-        flat = [t for ts in texts for t in ts]
-        ids = self.tokenizer(flat, add_special_tokens=False, truncation=True, max_length=self.max_tokens)["input_ids"] if flat else []
+    def tokenize(self, articles: list[Article]) -> list[list[Tokens]]:
+        flat = [a.text[s.start : s.end] for a in articles for s in a.sentences]
+        if not flat:
+            return [[] for _ in articles]
+        enc = self.tokenizer(flat, add_special_tokens=False, truncation=True, max_length=self.max_tokens, return_offsets_mapping=True)
         out, pos = [], 0
-        for ts in texts:
-            out.append(ids[pos : pos + len(ts)])
-            pos += len(ts)
+        for a in articles:
+            sentences = []
+            for s in a.sentences:
+                ids, offsets = enc["input_ids"][pos], enc["offset_mapping"][pos]
+                sentences.append([(t, (s.start + o[0], s.start + o[1])) for t, o in zip(ids, offsets)])
+                pos += 1
+            out.append(sentences)
         return out
 
     def windows(self, articles: list[Article]) -> list[Window]:
@@ -125,42 +154,101 @@ class TransformerModel:
         return build_windows(self.tokenize(articles), tok.cls_token_id, tok.sep_token_id, self.max_tokens)
 
     @torch.inference_mode()
-    def head_probs(self, articles: list[Article]) -> list[np.ndarray]:
-        out = [np.zeros((len(a.sentences), len(HEADS)), dtype=np.float32) for a in articles]
+    def predict(self, articles: list[Article]) -> list[Prediction]:
+        """Per article, label probabilities for each sentence and the source/cue spans found in it."""
+        heads = [np.zeros((len(a.sentences), len(HEADS)), dtype=np.float32) for a in articles]
+        spans: list[list[list[SpanGuess]]] = [[[] for _ in a.sentences] for a in articles]
         windows = self.windows(articles)
         # Similar lengths together: padding is compute thrown away.
         windows.sort(key=lambda w: len(w.input_ids))
         for i in range(0, len(windows), self.batch_windows):
             chunk = windows[i : i + self.batch_windows]
             batch = collate(chunk, self.tokenizer.pad_token_id)
-            probs = torch.sigmoid(self.network(**batch)).numpy()
-            for w, p in zip(chunk, probs):
+            logits, tag_logits = self.network(**batch)
+            probs = torch.sigmoid(logits).numpy()
+            tag_probs = torch.softmax(tag_logits, dim=-1).numpy()
+            for w, p, tp in zip(chunk, probs, tag_probs):
                 for slot, (a, s) in enumerate(w.members):
-                    out[a][s] = p[slot]
-        return out
+                    heads[a][s] = p[slot]
+                    tokens = [k for k, sid in enumerate(w.sentence_ids) if sid == slot]
+                    spans[a][s] = decode_tags([w.offsets[k] for k in tokens], tp[tokens], TAGS)
+        return [Prediction(combine(h), sp) for h, sp in zip(heads, spans)]
 
     def predict_proba(self, articles: list[Article]) -> list[np.ndarray]:
         """Per article, an (n_sentences, 4) array of label probabilities in ``LABELS`` order."""
-        return [combine(p) for p in self.head_probs(articles)]
+        return [p.probs for p in self.predict(articles)]
 
-    def save(self, directory: str | Path) -> None:
+    def save(self, directory: str | Path, compact: bool = False) -> None:
+        """Write the model directory. ``compact`` stores the encoder as ``encoder.safetensors`` with the
+        word-embedding matrix in int8 (one scale per row) and every other weight in fp16: a quarter of
+        the fp32 size, for shipping in the repository. It is read back into fp32."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.network.encoder.save_pretrained(directory, safe_serialization=True)
+        if compact:
+            self.network.encoder.config.save_pretrained(directory)
+            save_file(compact_state(self.network.encoder.state_dict()), str(directory / "encoder.safetensors"))
+            (directory / "model.safetensors").unlink(missing_ok=True)
+        else:
+            self.network.encoder.save_pretrained(directory, safe_serialization=True)
+            (directory / "encoder.safetensors").unlink(missing_ok=True)
         self.tokenizer.save_pretrained(directory)
-        head = {k: v.detach().contiguous() for k, v in self.network.head.state_dict().items()}
-        save_file(head, str(directory / "head.safetensors"))
-        info = {**self.info, "kind": KIND, "heads": list(HEADS), "max_tokens": self.max_tokens}
+        layers = {
+            f"{name}.{key}": value.detach().contiguous()
+            for name in ("head", "tagger")
+            for key, value in getattr(self.network, name).state_dict().items()
+        }
+        save_file(layers, str(directory / "head.safetensors"))
+        info = {**self.info, "kind": KIND, "heads": list(HEADS), "tags": list(TAGS), "max_tokens": self.max_tokens}
         (directory / "framing-model.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, directory: str | Path) -> TransformerModel:
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         directory = Path(directory)
         info = json.loads((directory / "framing-model.json").read_text(encoding="utf-8"))
-        encoder = AutoModel.from_pretrained(directory, use_safetensors=True)
+        if (directory / "encoder.safetensors").exists():
+            encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory))
+            encoder.load_state_dict(expand_state(load_file(str(directory / "encoder.safetensors"))))
+        else:
+            encoder = AutoModel.from_pretrained(directory, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(directory)
         network = WindowClassifier(encoder, encoder.config.hidden_size)
-        network.head.load_state_dict(load_file(str(directory / "head.safetensors")))
+        layers = load_file(str(directory / "head.safetensors"))
+        for name in ("head", "tagger"):
+            getattr(network, name).load_state_dict({k.split(".", 1)[1]: v for k, v in layers.items() if k.startswith(name + ".")})
         return cls(network, tokenizer, info)
+
+
+_Q8 = ".int8"
+_SCALE = ".scale"
+
+
+def compact_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """fp32 encoder weights → int8 word embeddings (symmetric, per row) and fp16 everything else."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        value = value.detach().float()
+        if key.endswith("word_embeddings.weight"):
+            scale = value.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127.0
+            out[key + _Q8] = torch.round(value / scale).to(torch.int8).contiguous()
+            out[key + _SCALE] = scale.contiguous()
+        elif value.is_floating_point():
+            out[key] = value.half().contiguous()
+        else:
+            out[key] = value.contiguous()
+    return out
+
+
+def expand_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The inverse of ``compact_state``, in fp32."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key.endswith(_SCALE):
+            continue
+        if key.endswith(_Q8):
+            base = key[: -len(_Q8)]
+            out[base] = value.float() * state[base + _SCALE]
+        else:
+            out[key] = value.float() if value.is_floating_point() else value
+    return out

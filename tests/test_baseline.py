@@ -68,15 +68,16 @@ def test_existing_spans_are_kept(tiny_model: BaselineModel, seed: Article) -> No
 
 def test_batch_isolates_the_article_that_breaks_the_model(tiny_model: BaselineModel) -> None:
     from framing.io import InputError
+    from framing.model import Prediction
     from framing.score import score_items
 
     class Fragile:
         kind, info, name = "fragile", {}, "fragile"
 
-        def predict_proba(self, articles: list[Article]) -> list[np.ndarray]:
+        def predict(self, articles: list[Article]) -> list[Prediction]:
             if any(a.id == "boom" for a in articles):
                 raise RuntimeError("model failed")
-            return tiny_model.predict_proba(articles)
+            return tiny_model.predict(articles)
 
     items = [Article(id=i, text="The minister said the talks would resume.") for i in ("a", "boom", "c")]
     items.insert(1, InputError("x.txt", "empty article"))

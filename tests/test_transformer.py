@@ -12,12 +12,14 @@ from framing.transformer import TransformerModel, build_windows, collate
 
 
 def test_windows_pack_consecutive_sentences_and_cut_long_ones() -> None:
-    tokens = [[[5, 6], [7, 8, 9], [10] * 20, [11]], [[12]]]
+    ids = [[[5, 6], [7, 8, 9], [10] * 20, [11]], [[12]]]
+    tokens = [[[(t, (i, i + 1)) for i, t in enumerate(s)] for s in a] for a in ids]
     windows = build_windows(tokens, cls_id=2, sep_id=3, max_tokens=10)
     members = [w.members for w in windows]
     assert members == [[(0, 0), (0, 1)], [(0, 2)], [(0, 3)], [(1, 0)]]
     assert windows[0].input_ids == [2, 5, 6, 7, 8, 9, 3]
     assert windows[0].sentence_ids == [-1, 0, 0, 1, 1, 1, -1]
+    assert windows[0].offsets == [(-1, -1), (0, 1), (1, 2), (0, 1), (1, 2), (2, 3), (-1, -1)]
     assert len(windows[1].input_ids) == 10  # a 20-token sentence is cut to the window
     assert all(len(w.input_ids) <= 10 for w in windows)
 
@@ -30,8 +32,9 @@ def test_pooling_uses_only_each_sentences_tokens(tiny_transformer_dir: Path) -> 
         art.sentences = [framing.Sentence(0, 14), framing.Sentence(15, len(art.text))]
     batch = collate(model.windows([a, b]), model.tokenizer.pad_token_id)
     with torch.inference_mode():
-        logits = model.network(**batch)
+        logits, tag_logits = model.network(**batch)
     assert logits.shape == (2, 2, 3)
+    assert tag_logits.shape == (*batch["input_ids"].shape, 5)
     # Same first sentence, different neighbour: attention lets context change its logits.
     assert not torch.allclose(logits[0, 0], logits[1, 0])
 
@@ -64,3 +67,15 @@ def test_training_lowers_the_loss_and_saves(tiny_transformer_dir: Path, seed: Ar
     model.save(tmp_path)
     again = TransformerModel.load(tmp_path)
     assert np.allclose(model.predict_proba([seed])[0], again.predict_proba([seed])[0], atol=1e-5)
+
+
+def test_compact_save_is_smaller_and_scores_nearly_the_same(tiny_transformer_dir: Path, seed: Article, tmp_path: Path) -> None:
+    model = TransformerModel.load(tiny_transformer_dir)
+    model.save(tmp_path, compact=True)
+    assert not (tmp_path / "model.safetensors").exists()
+    size = (tmp_path / "encoder.safetensors").stat().st_size
+    assert size < 0.6 * (tiny_transformer_dir / "model.safetensors").stat().st_size
+    again = TransformerModel.load(tmp_path)
+    full, small = model.predict_proba([seed])[0], again.predict_proba([seed])[0]
+    assert np.abs(full - small).max() < 0.02
+    assert (full.argmax(1) == small.argmax(1)).mean() > 0.9

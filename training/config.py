@@ -95,6 +95,8 @@ class TransformerConfig(YamlConfig):
     lr: float = 5e-5
     head_lr: float = 1e-3
     warmup: float = 0.06
+    tag_weight: float = 1.0
+    """Weight of the source/cue token-tagging loss against the sentence heads' loss."""
     max_minutes: float = 25.0
     """Training stops (and still saves) after this long, so a run fits the 30-minute CPU budget."""
     seed: int = 13

@@ -86,7 +86,8 @@ def load_babe() -> list[Article]:
     return out
 
 
-def _brat_spans(path: Path) -> list[tuple[int, int]]:
+def _brat_spans(path: Path) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of every Source, Cue and Content fragment of a brat file."""
     spans = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("T"):
@@ -99,7 +100,7 @@ def _brat_spans(path: Path) -> list[tuple[int, int]]:
             continue
         for fragment in offsets.split(";"):
             start, end = fragment.split()
-            spans.append((int(start), int(end)))
+            spans.append((kind, int(start), int(end)))
     return spans
 
 
@@ -123,10 +124,18 @@ def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
         seen.add(stem)
         text = text_path.read_text(encoding="utf-8")
         covered = bytearray(len(text))
-        for start, end in _brat_spans(ann):
+        spans = _brat_spans(ann)
+        for _, start, end in spans:
             covered[start:end] = b"\x01" * (min(end, len(text)) - start)
         sentences = []
         for start, end in segment(text):
+            # Every attribution of the article is annotated, so a sentence with no source or cue span
+            # is a true negative for the tagger too.
+            roles = [
+                {"role": kind.lower(), "start": s, "end": min(e, end)}
+                for kind, s, e in spans
+                if kind in ("Source", "Cue") and start <= s < end
+            ]
             share = sum(covered[start:end]) / (end - start)
             if share >= min_cover:
                 targets = {"attributed": 1}
@@ -134,7 +143,7 @@ def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
                 targets = {"attributed": 0}
             else:
                 targets = {}
-            sentences.append(Sentence(start, end, extra={"targets": targets}))
+            sentences.append(Sentence(start, end, extra={"targets": targets, "spans": roles}))
         out.append(Article(id=f"polnear-{stem}", text=text, meta={"corpus": "polnear", "split": split}, sentences=sentences))
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from framing.evaluate import evaluate_head, evaluate_labels
+from framing.evaluate import evaluate_head, evaluate_labels, evaluate_spans
 from framing.heads import HEADS
 from framing.model import SentenceModel
 from framing.record import Article
@@ -24,5 +24,9 @@ def evaluate_all(model: SentenceModel, held_out: dict[str, list[Article]]) -> di
             head_result = evaluate_head(gold, pred, head)
             if head_result.get("sentences"):
                 result[f"{head}_vs_rest"] = head_result
+        if getattr(model, "kind", "") == "transformer-window":
+            spans = evaluate_spans(gold, [p.spans for p in model.predict(copy.deepcopy(gold))])
+            if spans:
+                result["spans"] = spans
         results[name] = result
     return results

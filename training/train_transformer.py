@@ -21,9 +21,10 @@ import numpy as np
 import torch
 from datasets import Dataset
 
+from framing.attribution import gold_spans
 from framing.heads import HEADS, sentence_targets
 from framing.record import Article
-from framing.transformer import TransformerModel, Window, WindowClassifier, collate
+from framing.transformer import IGNORE, TAGS, TransformerModel, Window, WindowClassifier, collate
 from training import data, model_card
 from training.config import TransformerConfig
 from training.evaluation import evaluate_all
@@ -41,9 +42,32 @@ def base_model_dir(name: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "model"
 
 
+def token_tags(window: Window, articles: list[Article]) -> list[int]:
+    """The BIO tag index of every token of a window (``TAGS``), ``IGNORE`` for special tokens and for
+    sentences whose corpus marks no source or cue spans."""
+    known = {}
+    for slot, (a, s) in enumerate(window.members):
+        known[slot] = gold_spans(articles[a].sentences[s])
+    tags = []
+    previous = None  # the span the previous token was in: the first token of a span is B-, the rest I-
+    for sid, (start, _) in zip(window.sentence_ids, window.offsets):
+        spans = known.get(sid)
+        if sid < 0 or spans is None or start < 0:
+            tags.append(IGNORE)
+            previous = None
+            continue
+        inside = next((span for span in spans if span[1] <= start < span[2]), None)
+        if inside is None:
+            tags.append(TAGS.index("O"))
+        else:
+            tags.append(TAGS.index(f"{'I' if inside == previous else 'B'}-{inside[0]}"))
+        previous = inside
+    return tags
+
+
 def window_dataset(model: TransformerModel, articles: list[Article], weights: dict[str, float]) -> Dataset:
-    """One row per window: token ids, each token's sentence slot, and per sentence the head targets
-    (-1 where a source says nothing) and the loss weight of its source."""
+    """One row per window: token ids, each token's sentence slot and tag, and per sentence the head
+    targets (-1 where a source says nothing) and the loss weight of its source."""
     windows = model.windows(articles)
     rows = []
     for w in windows:
@@ -52,8 +76,9 @@ def window_dataset(model: TransformerModel, articles: list[Article], weights: di
             t = sentence_targets(articles[a].sentences[s])
             targets.append([t.get(h, -1) for h in HEADS])
             weight.append(weights.get(articles[a].meta.get("source_set", ""), 1.0))
-        if any(v >= 0 for row in targets for v in row):
-            rows.append({"input_ids": w.input_ids, "sentence_ids": w.sentence_ids, "targets": targets, "weights": weight})
+        tags = token_tags(w, articles)
+        if any(v >= 0 for row in targets for v in row) or any(t != IGNORE for t in tags):
+            rows.append({"input_ids": w.input_ids, "sentence_ids": w.sentence_ids, "tags": tags, "targets": targets, "weights": weight})
     return Dataset.from_list(rows)
 
 
@@ -77,7 +102,7 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
     network = model.network
     params = [
         {"params": network.encoder.parameters(), "lr": config.lr},
-        {"params": network.head.parameters(), "lr": config.head_lr},
+        {"params": [*network.head.parameters(), *network.tagger.parameters()], "lr": config.head_lr},
     ]
     optimizer = torch.optim.AdamW(params, weight_decay=0.01)
     per_epoch = math.ceil(len(dataset) / config.batch_windows)
@@ -101,13 +126,19 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
             for i, (t, w) in enumerate(zip(rows["targets"], rows["weights"])):
                 targets[i, : len(t)] = torch.tensor(t, dtype=torch.float)
                 weights[i, : len(w)] = torch.tensor(w)
-            loss = masked_loss(network(**batch), targets, weights)
+            tags = torch.full(batch["input_ids"].shape, IGNORE, dtype=torch.long)
+            for i, t in enumerate(rows["tags"]):
+                tags[i, : len(t)] = torch.tensor(t)
+            logits, tag_logits = network(**batch)
+            loss = masked_loss(logits, targets, weights)
+            if (tags != IGNORE).any():
+                loss = loss + config.tag_weight * torch.nn.functional.cross_entropy(tag_logits.transpose(1, 2), tags, ignore_index=IGNORE)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
             elapsed = time.perf_counter() - started
             if step % 20 == 0 or step == total:

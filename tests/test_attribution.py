@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from framing.attribution import SpanGuess, attach, decode_tags, full_name, source_kind
+from framing.evaluate import evaluate_spans
+from framing.profile import article_profile, outlet_profiles
+from framing.record import Article, Sentence
+from framing.transformer import TAGS
+
+
+def _probs(tags: list[str]) -> np.ndarray:
+    out = np.full((len(tags), len(TAGS)), 0.02)
+    for i, t in enumerate(tags):
+        out[i, TAGS.index(t)] = 0.92
+    return out
+
+
+def test_decode_tags_joins_word_pieces_and_splits_roles() -> None:
+    # "Yury Dash ##kin told reporters": "##kin" is glued to "Dash" (no gap between offsets).
+    offsets = [(0, 4), (5, 9), (9, 12), (13, 17), (18, 27)]
+    spans = decode_tags(offsets, _probs(["B-source", "I-source", "O", "B-cue", "O"]), TAGS)
+    assert [(s.role, s.start, s.end) for s in spans] == [("source", 0, 12), ("cue", 13, 17)]
+    # An I- tag with no B- before it still opens a span; special tokens (-1, -1) are skipped.
+    spans = decode_tags([(-1, -1), (0, 4), (5, 9)], _probs(["O", "I-cue", "I-cue"]), TAGS)
+    assert [(s.role, s.start, s.end) for s in spans] == [("cue", 0, 9)]
+    # A weak span is dropped.
+    weak = np.full((1, len(TAGS)), 0.2)
+    weak[0, TAGS.index("B-source")] = 0.21
+    assert decode_tags([(0, 4)], weak, TAGS) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Commander Yury Dashkin", "person"),
+        ("White House spokeswoman Karine Jean-Pierre", "person"),
+        ("Zelensky", "person"),
+        ("The Kremlin", "organisation"),
+        ("Russia's military", "organisation"),
+        ("Ukraine's Air Force", "organisation"),
+        ("Reuters", "media"),
+        ("US media outlet NPR", "media"),
+        ("Ukrainian officials", "anonymous"),
+        ("a source close to the Kremlin", "anonymous"),
+        ("A high-ranking Russian military commander", "anonymous"),
+        (None, "unattributed"),
+    ],
+)
+def test_source_kind(text: str | None, kind: str) -> None:
+    assert source_kind(text) == kind
+
+
+def test_full_name_finds_the_longest_name_and_its_role(seed: Article) -> None:
+    assert full_name(seed, "Dashkin") == "Yury Dashkin, commander of an air defense division in Kursk"
+    assert full_name(seed, "Ihnat") == "Yuriy Ihnat, spokesperson for Ukraine's Air Force"
+    assert full_name(seed, "Interior Minister Ihor Klymenko") == "Ihor Klymenko"
+    assert full_name(seed, "the officials") is None
+
+
+def _as_guesses(seed: Article) -> tuple[Article, list[list[SpanGuess]]]:
+    """The seed with its gold labels and, as the tagger's output, its gold spans."""
+    article = copy.deepcopy(seed)
+    guesses = []
+    for s in article.sentences:
+        found = [SpanGuess(role, span.start, span.end, 0.9) for role, span in (("source", s.source), ("cue", s.cue)) if span]
+        guesses.append(found)
+        s.source = s.cue = None
+    return article, guesses
+
+
+def test_attach_resolves_pronouns_and_short_names(seed: Article) -> None:
+    article, guesses = _as_guesses(seed)
+    attach(article, guesses)
+    by_text = {s.source.text: s.source for s in article.sentences if s.source}
+    dashkin = "Yury Dashkin, commander of an air defense division in Kursk"
+    assert by_text["He"].resolved == dashkin and by_text["He"].kind == "person"
+    assert by_text["Dashkin"].resolved == dashkin
+    assert by_text["It"].resolved == "Reuters" and by_text["It"].kind == "media"
+    loaded = {s.cue.text for s in article.sentences if s.cue and s.cue.loaded}
+    assert {"have boasted", "also acknowledges", "are alleging"} <= loaded
+    assert not any(s.cue.loaded for s in article.sentences if s.cue and s.cue.text in ("told", "said"))
+    # The claim with no source gets its hedge as cue.
+    hedged = next(s for s in article.sentences if "is said to" in article.sentence_text(s))
+    assert hedged.source is None and hedged.cue is not None and hedged.cue.text == "is said to"
+    # Facts and other sentences never get spans.
+    assert all(s.source is None and s.cue is None for s in article.sentences if s.label in ("reported_fact", "other"))
+
+
+def test_profile_counts_sources_continuations_and_hedges(seed: Article) -> None:
+    article, guesses = _as_guesses(seed)
+    profile = article_profile(attach(article, guesses))
+    labels = profile["labels"]
+    assert sum(v["count"] for v in labels.values()) == profile["sentences"] == len(seed.sentences)
+    assert labels["attributed_claim"]["count"] == sum(s.label == "attributed_claim" for s in seed.sentences)
+    top = profile["sources"][0]
+    assert top["name"].startswith("Yury Dashkin") and top["kind"] == "person"
+    # His two quote continuations count towards him: 4 sentences name him, 6 are his.
+    assert top["claims"] == 6
+    att = profile["attribution"]
+    assert att["claims"] == labels["attributed_claim"]["count"]
+    assert att["by_kind"]["unattributed"] >= 1
+    assert abs(att["named"] + att["anonymous"] + att["unattributed"] - 1) < 1e-3
+    assert {c["text"] for c in profile["framing_cues"]} >= {"have boasted"}
+    assert "Yury Dashkin" in profile["summary"] and "have boasted" in profile["summary"]
+
+
+def test_outlet_profiles_add_up_articles(seed: Article) -> None:
+    article, guesses = _as_guesses(seed)
+    attach(article, guesses)
+    a = copy.deepcopy(article)
+    a.meta["outlet"] = "zerohedge"
+    b = Article(id="b", text="The council met. It is a disgrace.", meta={"outlet": "zerohedge"},
+                sentences=[Sentence(0, 16, "reported_fact"), Sentence(17, 34, "editorial_framing")])
+    c = copy.deepcopy(b)
+    c.id, c.meta = "c", {}
+    rows = outlet_profiles([a, b, c])
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["outlet"] == "zerohedge" and row["articles"] == 2
+    assert row["sentences"] == len(seed.sentences) + 2
+    expected = (article_profile(a)["labels"]["editorial_framing"]["share"] + 0.5) / 2
+    assert row["mean_editorial_share"] == pytest.approx(expected, abs=1e-3)
+    assert row["top_sources"][0]["name"].startswith("Yury Dashkin")
+
+
+def test_evaluate_spans_exact_and_overlap() -> None:
+    text = "Officials said the plan failed, Reuters reported."
+    gold = Article(id="g", text=text, sentences=[Sentence(0, len(text), extra={"spans": [
+        {"role": "source", "start": 0, "end": 9}, {"role": "cue", "start": 10, "end": 14},
+        {"role": "source", "start": 32, "end": 39}, {"role": "cue", "start": 40, "end": 48}]})])
+    found = [[[SpanGuess("source", 0, 9, 0.9), SpanGuess("source", 30, 39, 0.8), SpanGuess("cue", 10, 14, 0.9), SpanGuess("source", 19, 23, 0.6)]]]
+    result = evaluate_spans([gold], found)
+    assert result["source"]["exact"]["precision"] == pytest.approx(1 / 3)
+    assert result["source"]["exact"]["recall"] == pytest.approx(1 / 2)
+    assert result["source"]["overlap"]["recall"] == pytest.approx(1.0)
+    assert result["cue"]["exact"]["recall"] == pytest.approx(1 / 2) and result["cue"]["exact"]["precision"] == 1.0
+
+
+def test_training_tags_mark_spans_bio(tiny_transformer_dir, seed: Article) -> None:
+    from framing.transformer import IGNORE, TransformerModel
+    from training.train_transformer import token_tags
+
+    model = TransformerModel.load(tiny_transformer_dir)
+    window = model.windows([seed])[0]
+    tags = token_tags(window, [seed])
+    assert tags[0] == IGNORE and tags[-1] == IGNORE
+    named = [TAGS[t] for t in tags if t != IGNORE]
+    # "The Kremlin as well as Russian state media" (8 tokens) then "are alleging" (2 tokens).
+    first = named.index("B-source")
+    assert named[first : first + 8] == ["B-source"] + ["I-source"] * 7
+    assert named[first + 8 : first + 10] == ["B-cue", "I-cue"]
+    # A weakly labelled sentence (no span annotation) teaches the tagger nothing.
+    weak = Article(id="w", text="The war goes on.", sentences=[Sentence(0, 16, extra={"targets": {"editorial": 0}})])
+    assert set(token_tags(model.windows([weak])[0], [weak])) == {IGNORE}
