@@ -129,6 +129,39 @@ def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: li
 
 
 @app.command()
+def report(
+    paths: Annotated[list[Path], typer.Argument(help="JSONL files of scored article records (the output of framing score)")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="directory for the HTML pages and index.html")] = Path("report"),
+) -> None:
+    """One self-contained HTML page per scored article, and an index.html for the batch."""
+    from framing.record import LineError, iter_jsonl
+    from framing.report import write_report
+
+    failures: list[str] = []
+
+    def records():
+        for path in paths:
+            try:
+                for item in iter_jsonl(path):
+                    if isinstance(item, LineError):
+                        failures.append(item.message)
+                        err.print(f"[yellow]skipped[/yellow] {item.message}", highlight=False)
+                    else:
+                        yield item
+            except OSError as exc:
+                failures.append(f"{path}: {exc.strerror or exc}")
+                err.print(f"[red]error:[/red] {path}: {exc.strerror or exc}", highlight=False)
+
+    result = write_report(records(), output, failures)
+    for message in result.failures[len(failures) :]:
+        err.print(f"[yellow]not rendered[/yellow] {message}", highlight=False)
+    err.print(f"{len(result.pages)} article pages and {result.index}")
+    if result.failures:
+        err.print(f"[red]{len(result.failures)} records not rendered[/red] (listed at the end of index.html)")
+        raise typer.Exit(1)
+
+
+@app.command()
 def evaluate(
     gold_path: Annotated[Path, typer.Argument(help="JSONL of gold article records (sentences with labels)")],
     model_dir: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: the shipped model)")] = None,

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from framing.record import LABELS, Article
+from framing.attribution import source_kind
+from framing.record import LABELS, Article, Span
 
 NAMED_KINDS = ("person", "organisation", "media")
 
@@ -30,11 +31,11 @@ def claim_sources(article: Article) -> list[tuple[int, str, str] | None]:
             if s.source is None or s.label != "editorial_framing":
                 previous = None
             else:
-                previous = (s.source.resolved or s.source.text, s.source.kind or "anonymous")
+                previous = _who(s.source)
             out.append(None)
             continue
         if s.source is not None:
-            previous = (s.source.resolved or s.source.text, s.source.kind or "anonymous")
+            previous = _who(s.source)
             out.append((i, *previous))
         elif s.cue is None and previous is not None:
             out.append((i, *previous))
@@ -42,6 +43,12 @@ def claim_sources(article: Article) -> list[tuple[int, str, str] | None]:
             previous = None
             out.append((i, "(no source given)", "unattributed"))
     return out
+
+
+def _who(source: Span) -> tuple[str, str]:
+    # Gold records carry spans without kind or resolved name: type them the same way predictions are.
+    who = source.resolved or source.text
+    return who, source.kind or source_kind(who)
 
 
 def framing_cues(article: Article) -> list[dict[str, Any]]:

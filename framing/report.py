@@ -1,0 +1,195 @@
+"""The review report: one self-contained HTML page per scored article and an index for a batch.
+
+Pages carry their CSS and JS inline and load nothing from the network. Every piece of article text goes
+through Jinja2's autoescaping, so an article containing ``<script>`` shows it as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from framing.io import atomic_writer
+from framing.profile import OutletStats, article_profile
+from framing.record import LABELS, Article, Sentence
+
+LABEL_NAMES = {
+    "attributed_claim": "attributed claim",
+    "editorial_framing": "editorial framing",
+    "reported_fact": "reported fact",
+    "other": "other",
+}
+# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies) as light backgrounds,
+# and a second channel that does not depend on colour: an icon and an underline style per label.
+LABEL_STYLE = {
+    "attributed_claim": {"colour": "#0072B2", "background": "#d6e9f5", "icon": "❝", "underline": "solid"},
+    "editorial_framing": {"colour": "#D55E00", "background": "#fbe0cf", "icon": "✎", "underline": "wavy"},
+    "reported_fact": {"colour": "#009E73", "background": "#d3efe6", "icon": "■", "underline": "dotted"},
+    "other": {"colour": "#6b6b6b", "background": "#ececec", "icon": "·", "underline": "none"},
+}
+KIND_NAMES = {"person": "named person", "organisation": "organisation", "media": "media outlet", "anonymous": "anonymous", "unattributed": "unattributed"}
+
+
+@dataclass
+class Piece:
+    """A run of text inside a sentence: plain, or a source or cue span."""
+
+    text: str
+    role: str = ""  # "", "source" or "cue"
+    loaded: bool = False
+
+
+@dataclass
+class SentenceView:
+    index: int
+    label: str
+    pieces: list[Piece]
+    probs: list[tuple[str, float]]
+    source: str = ""
+    source_text: str = ""
+    kind: str = ""
+    cue: str = ""
+    loaded: bool = False
+    before: str = ""  # the text between the previous sentence and this one
+
+
+@dataclass
+class ArticlePage:
+    article: Article
+    filename: str
+    profile: dict[str, Any]
+    sentences: list[SentenceView] = field(default_factory=list)
+    tail: str = ""
+
+    @property
+    def title(self) -> str:
+        return str(self.article.meta.get("title") or self.article.id)
+
+
+def page_filename(article_id: str) -> str:
+    """A file name that is safe on every filesystem and unique per id (the hash tells apart ids that
+    differ only in characters the slug drops)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", article_id).strip("._")[:60] or "article"
+    return f"{slug}-{hashlib.sha1(article_id.encode('utf-8')).hexdigest()[:8]}.html"
+
+
+def _pieces(article: Article, sentence: Sentence) -> list[Piece]:
+    marks = sorted(
+        ((span.start, span.end, role, bool(span.loaded)) for role, span in (("source", sentence.source), ("cue", sentence.cue)) if span),
+        key=lambda m: m[0],
+    )
+    pieces, pos = [], sentence.start
+    for start, end, role, loaded in marks:
+        if start < pos:  # overlapping spans: keep the first
+            continue
+        if start > pos:
+            pieces.append(Piece(article.text[pos:start]))
+        pieces.append(Piece(article.text[start:end], role, loaded))
+        pos = end
+    if pos < sentence.end:
+        pieces.append(Piece(article.text[pos : sentence.end]))
+    return pieces
+
+
+def article_page(article: Article) -> ArticlePage:
+    """The view of one scored article that the page template renders."""
+    if any(s.label is None for s in article.sentences):
+        raise ValueError(f"article {article.id!r} is not scored (sentences without a label): run `framing score` first")
+    profile = article.extra.get("profile") or article_profile(article)
+    page = ArticlePage(article, page_filename(article.id), profile)
+    pos = 0
+    for i, s in enumerate(article.sentences):
+        src = s.source
+        page.sentences.append(
+            SentenceView(
+                index=i,
+                label=s.label or "other",
+                pieces=_pieces(article, s),
+                probs=[(label, float((s.probs or {}).get(label, 0.0))) for label in LABELS],
+                source=(src.resolved or src.text) if src else "",
+                source_text=src.text if src else "",
+                kind=(src.kind or "") if src else ("unattributed" if s.cue is not None and s.label == "attributed_claim" else ""),
+                cue=s.cue.text if s.cue else "",
+                loaded=bool(s.cue and s.cue.loaded),
+                before=article.text[pos : s.start],
+            )
+        )
+        pos = s.end
+    page.tail = article.text[pos:]
+    return page
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("framing", "templates"), autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(LABELS=LABELS, LABEL_NAMES=LABEL_NAMES, LABEL_STYLE=LABEL_STYLE, KIND_NAMES=KIND_NAMES)
+    return env
+
+
+def render_article(page: ArticlePage, index_href: str | None = "index.html") -> str:
+    return _environment().get_template("article.html.j2").render(page=page, index_href=index_href)
+
+
+def render_index(rows: list[dict[str, Any]], outlets: list[dict[str, Any]], failures: list[str]) -> str:
+    return _environment().get_template("index.html.j2").render(rows=rows, outlets=outlets, failures=failures)
+
+
+@dataclass
+class ReportResult:
+    pages: list[Path]
+    index: Path
+    failures: list[str]
+
+
+def write_report(articles: Iterable[Article], directory: str | Path, read_failures: list[str] | None = None) -> ReportResult:
+    """Write one page per scored article and ``index.html`` into ``directory``. An article that cannot
+    be rendered is listed in the index and in the result's ``failures``, and the others are still
+    written. ``read_failures`` (filled while ``articles`` is read, e.g. bad JSONL lines) are listed too."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    outlets: dict[str, OutletStats] = {}
+    failed: list[str] = []
+    pages: list[Path] = []
+    for article in articles:
+        try:
+            page = article_page(article)
+            html = render_article(page)
+        except ValueError as exc:
+            failed.append(str(exc))
+            continue
+        path = directory / page.filename
+        with atomic_writer(path) as handle:
+            handle.write(html)
+        pages.append(path)
+        profile = page.profile
+        outlet = str(article.meta.get("outlet") or "")
+        if outlet:
+            outlets.setdefault(outlet, OutletStats(outlet)).add(profile)
+        labels = profile["labels"]
+        rows.append(
+            {
+                "href": page.filename,
+                "title": page.title,
+                "id": article.id,
+                "outlet": outlet,
+                "sentences": profile["sentences"],
+                "editorial": labels["editorial_framing"]["share"],
+                "attributed": labels["attributed_claim"]["share"],
+                "named": profile["attribution"]["named"],
+                "anonymous": profile["attribution"]["anonymous"],
+                "cues": len(profile["framing_cues"]),
+                "top_source": profile["sources"][0]["name"] if profile["sources"] else "",
+            }
+        )
+    rows.sort(key=lambda r: -r["editorial"])
+    failed = [*(read_failures or []), *failed]
+    index = directory / "index.html"
+    with atomic_writer(index) as handle:
+        handle.write(render_index(rows, [outlets[k].to_dict() for k in sorted(outlets)], failed))
+    return ReportResult(pages, index, failed)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Everything framing needs on a fresh Debian/Ubuntu machine: Debian's chromium (the report is tested in
+# a real headless browser), a virtual environment, and the package with its test dependencies.
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+python3 -m venv .venv
+.venv/bin/pip install -q -e ".[dev]"

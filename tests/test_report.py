@@ -1,0 +1,168 @@
+"""The HTML report, rendered from scored records and checked in headless chromium (Debian's package,
+installed by install.sh) through Playwright."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from framing.attribution import SpanGuess, attach
+from framing.cli import app
+from framing.profile import article_profile
+from framing.record import LABELS, Article, Sentence
+from framing.report import write_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EVIL = 'The mayor said <script>window.pwned = 1</script> nothing. <img src=x onerror="window.pwned = 2"> Officials "disagreed".'
+
+
+def _scored(seed: Article, outlet: str | None = "zerohedge") -> Article:
+    """The seed article as a scorer would leave it: gold labels as predictions, typed spans, a profile."""
+    article = copy.deepcopy(seed)
+    guesses = []
+    for s in article.sentences:
+        guesses.append([SpanGuess(r, x.start, x.end, 0.9) for r, x in (("source", s.source), ("cue", s.cue)) if x])
+        s.source = s.cue = None
+        s.probs = {label: (0.7 if label == s.label else 0.1) for label in LABELS}
+    attach(article, guesses)
+    if outlet:
+        article.meta["outlet"] = outlet
+    article.extra["profile"] = article_profile(article)
+    return article
+
+
+def _evil() -> Article:
+    a = Article(id="evil<script>", text=EVIL, meta={"outlet": "<b>bad outlet</b>", "title": "<script>alert(1)</script>"})
+    a.sentences = [Sentence(0, 57, "attributed_claim"), Sentence(58, len(EVIL), "editorial_framing")]
+    for s in a.sentences:
+        s.probs = {label: 0.25 for label in LABELS}
+    return a
+
+
+@pytest.fixture(scope="module")
+def report_dir(seed: Article, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    other = _scored(seed, outlet="other-outlet")
+    other.id = "second"
+    other.sentences = [s for s in other.sentences if s.label != "editorial_framing"]
+    other.extra["profile"] = article_profile(other)
+    unscored = Article(id="unscored", text="Plain text.", sentences=[Sentence(0, 11)])
+    result = write_report([_scored(seed), other, _evil(), unscored], out)
+    assert len(result.pages) == 3
+    assert result.failures and "unscored" in result.failures[0]
+    return out
+
+
+def test_pages_escape_article_text(report_dir: Path) -> None:
+    page = next(p for p in report_dir.glob("evil*.html"))
+    html = page.read_text(encoding="utf-8")
+    assert "<script>window.pwned" not in html and "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in html
+    assert '<img src=x onerror' not in html
+    assert "<b>bad outlet</b>" not in html
+    assert "network" not in html and "http://" not in html and "https://" not in html  # self-contained
+
+
+def test_cli_report_writes_pages_and_reports_bad_lines(seed: Article, tmp_path: Path) -> None:
+    scored = tmp_path / "scored.jsonl"
+    scored.write_text(_scored(seed).to_json() + "\n{not json\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", str(scored), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "line 2" in result.output
+    assert (tmp_path / "out" / "index.html").exists()
+    assert len(list((tmp_path / "out").glob("*.html"))) == 2
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: run ./install.sh (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _open(browser, path: Path):  # noqa: ANN001, ANN202 - playwright types
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+    page.on("request", lambda r: errors.append("request: " + r.url) if not r.url.startswith("file:") else None)
+    page.goto(path.as_uri())
+    return page, errors
+
+
+@pytest.mark.browser
+def test_article_page_in_chromium(browser, report_dir: Path, seed: Article) -> None:  # noqa: ANN001
+    path = next(p for p in report_dir.glob("seed-*.html"))
+    page, errors = _open(browser, path)
+    highlights = page.locator(".s")
+    assert highlights.count() == len(seed.sentences)
+    editorial = sum(s.label == "editorial_framing" for s in seed.sentences)
+    assert page.locator(".s.editorial_framing").count() == editorial
+    # Hover/focus shows the label, probabilities and resolved source.
+    he = page.locator('.s[data-source-text="He"]').first
+    he.focus()
+    tip = page.locator("#tip")
+    assert tip.is_visible()
+    assert "attributed claim 70%" in tip.inner_text() and "Yury Dashkin" in tip.inner_text()
+    # Keyboard: j moves focus to the next sentence.
+    index = int(he.get_attribute("id")[1:])
+    page.keyboard.press("j")
+    assert page.evaluate("document.activeElement.id") == f"s{index + 1}"
+    # Filter: only editorial framing.
+    for label in LABELS:
+        if label != "editorial_framing":
+            page.locator(f".label-filter[value={label}]").uncheck()
+    assert page.locator(".s:visible").count() == editorial
+    assert all(s.get_attribute("data-label") == "editorial_framing" for s in page.locator(".s:visible").all())
+    assert f"Showing {editorial} of {len(seed.sentences)}" in page.locator("#showing").inner_text()
+    # Filter: one source (with every label back on).
+    for label in LABELS:
+        page.locator(f".label-filter[value={label}]").check()
+    page.select_option("#source-filter", label=page.locator("#source-filter option").nth(1).inner_text())
+    wanted = page.locator("#source-filter").input_value()
+    visible = page.locator(".s:visible").all()
+    assert 0 < len(visible) < len(seed.sentences)
+    assert all(s.get_attribute("data-source") == wanted for s in visible)
+    page.screenshot(path=str(report_dir / "seed.png"), full_page=False)
+    assert (report_dir / "seed.png").stat().st_size > 10_000
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_hostile_article_renders_as_text(browser, report_dir: Path) -> None:  # noqa: ANN001
+    page, errors = _open(browser, next(p for p in report_dir.glob("evil*.html")))
+    assert page.evaluate("window.pwned === undefined")
+    assert "<script>window.pwned = 1</script>" in page.locator("#text").inner_text()
+    assert page.locator("#text img").count() == 0
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_index_sorts_and_lists_outlets(browser, report_dir: Path) -> None:  # noqa: ANN001
+    page, errors = _open(browser, report_dir / "index.html")
+    rows = page.locator("#articles tbody tr")
+    assert rows.count() == 3
+    shares = [float(v) for v in page.locator("#articles tbody td:nth-child(4)").evaluate_all("els => els.map(e => e.dataset.value)")]
+    assert shares == sorted(shares, reverse=True) and shares[0] > shares[-1]
+    page.locator("#articles th:nth-child(4) button").click()
+    again = [float(v) for v in page.locator("#articles tbody td:nth-child(4)").evaluate_all("els => els.map(e => e.dataset.value)")]
+    assert again == sorted(shares)
+    outlets = page.locator("#outlets tbody tr")
+    assert outlets.count() == 3
+    assert "zerohedge" in page.locator("#outlets").inner_text()
+    assert "unscored" in page.locator("ul.failures").inner_text()
+    # Every article link opens its page.
+    href = rows.first.locator("a").get_attribute("href")
+    assert (report_dir / href).exists()
+    assert errors == []
