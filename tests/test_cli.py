@@ -13,7 +13,7 @@ from tests.conftest import SEED, SEED_TEXT
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["score"], ["evaluate"], ["train"]])
+@pytest.mark.parametrize("command", [[], ["score"], ["evaluate"], ["train"], ["report"]])
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -118,3 +118,29 @@ def test_train_rejects_unknown_keys(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", str(config)])
     assert result.exit_code == 2
     assert "unknown config keys ['learning_rat']" in result.output
+
+
+def test_score_writes_profiles_and_outlet_aggregates(tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "text": "The minister said the talks would resume. This is surely a disaster.", "meta": {"outlet": "Daily A"}},
+        {"id": "b", "text": "The war goes on. Putin said it.", "meta": {"outlet": "Daily A"}},
+        {"id": "c", "text": "The council met on Tuesday.", "meta": {"outlet": "Wire B"}},
+        {"id": "d", "text": "The council met on Tuesday."},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(src), "-o", str(out), "--model", str(tiny_transformer_dir)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    for r in records:
+        profile = r["profile"]
+        assert profile["sentences"] == len(r["sentences"])
+        assert sum(v["count"] for v in profile["labels"].values()) == len(r["sentences"])
+        assert profile["summary"]
+    outlets = json.loads((tmp_path / "out.jsonl.outlets.json").read_text(encoding="utf-8"))
+    assert [(o["outlet"], o["articles"], o["sentences"]) for o in outlets] == [("Daily A", 2, 4), ("Wire B", 1, 1)]
+    # The report reads what score wrote.
+    result = runner.invoke(app, ["report", str(out), "-o", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "report").glob("*.html"))) == 5

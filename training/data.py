@@ -148,6 +148,18 @@ def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
     return out
 
 
+def held_out_sets() -> dict[str, list[Article]]:
+    """Every held-out set (no training run ever sees them): our annotations' test split, CheckThat! dev
+    and PolNeAR dev."""
+    from training.splits import split_articles
+
+    return {
+        "annotations-test": split_articles(load_annotations())["test"],
+        "checkthat-dev": load_checkthat("dev"),
+        "polnear-dev": load_polnear("dev"),
+    }
+
+
 def training_sets(
     sources: list[str], max_articles: dict[str, int] | None = None, seed: int = 13
 ) -> tuple[list[Article], dict[str, list[Article]]]:

@@ -1,4 +1,7 @@
-"""Scoring held-out sets with a model and measuring it: the same code for every kind of model."""
+"""Scoring held-out sets with a model and measuring it: the same code for every kind of model.
+
+    python -m training.evaluation models/minilm-window --baseline models/tfidf-baseline --json metrics.json
+"""
 
 from __future__ import annotations
 
@@ -30,3 +33,61 @@ def evaluate_all(model: SentenceModel, held_out: dict[str, list[Article]]) -> di
                 result["spans"] = spans
         results[name] = result
     return results
+
+
+def headline(result: dict[str, Any]) -> list[tuple[str, float]]:
+    """The figures the quality targets are stated in, from one set's result."""
+    rows = []
+    if "labels" in result:
+        rows.append(("macro-F1 (3 main labels)", result["labels"]["macro_f1"]))
+        rows += [(f"F1 {label}", v["f1"]) for label, v in result["labels"]["per_class"].items()]
+    for head in HEADS:
+        if f"{head}_vs_rest" in result:
+            r = result[f"{head}_vs_rest"]
+            rows += [(f"{head} vs rest F1", r["f1"]), (f"{head} vs rest macro-F1", r["macro_f1"])]
+    for role, r in result.get("spans", {}).items():
+        rows += [(f"{role} span exact P", r["exact"]["precision"]), (f"{role} span exact R", r["exact"]["recall"]),
+                 (f"{role} span overlap P", r["overlap"]["precision"]), (f"{role} span overlap R", r["overlap"]["recall"])]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from framing.model import load_model
+    from training.data import held_out_sets, load_seed
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--baseline", type=Path, help="a second model measured side by side")
+    parser.add_argument("--json", type=Path, help="write all metrics here")
+    args = parser.parse_args(argv)
+    sets = held_out_sets()
+    sets["seed (trained on)"] = load_seed()
+    models = {"model": load_model(args.model)}
+    if args.baseline:
+        models["baseline"] = load_model(args.baseline)
+    results = {name: evaluate_all(m, sets) for name, m in models.items()}
+    table = Table(title=f"held-out evaluation of {args.model}")
+    table.add_column("set")
+    table.add_column("metric")
+    for name in models:
+        table.add_column(name, justify="right")
+    for set_name in sets:
+        first = headline(results["model"][set_name])
+        others = {n: dict(headline(results[n][set_name])) for n in models}
+        for metric, _ in first:
+            table.add_row(set_name, metric, *(f"{others[n][metric]:.3f}" if metric in others[n] else "–" for n in models))
+    Console().print(table)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -41,6 +41,14 @@ def _table(metrics: dict[str, Any]) -> list[str]:
                     f"(P {h['precision']:.3f}, R {h['recall']:.3f}), binary macro-F1 {h['macro_f1']:.3f}"
                 )
                 lines.append("")
+        for role, r in result.get("spans", {}).items():
+            e, o = r["exact"], r["overlap"]
+            lines.append(
+                f"**{name}**, {role} spans ({r['gold']} gold, {r['predicted']} found by the tagger): exact match "
+                f"P {e['precision']:.3f} R {e['recall']:.3f} F1 {e['f1']:.3f}; overlap P {o['precision']:.3f} "
+                f"R {o['recall']:.3f} F1 {o['f1']:.3f}"
+            )
+            lines.append("")
     return lines
 
 
