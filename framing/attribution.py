@@ -37,42 +37,67 @@ class SpanGuess:
     score: float
 
 
-def decode_tags(offsets: Sequence[tuple[int, int]], probs: np.ndarray, tags: Sequence[str]) -> list[SpanGuess]:
+def decode_tags(
+    offsets: Sequence[tuple[int, int]], probs: np.ndarray, tags: Sequence[str], text: str | None = None
+) -> list[SpanGuess]:
     """Turn per-token tag probabilities (BIO over ``source`` and ``cue``) into character spans.
 
-    An ``I-`` tag after a different role or after ``O`` starts a span too (word pieces of one word often
-    disagree on B/I), and a span never ends inside a word: the tokens of a word share its first piece's role.
+    The tagger's B/I choice is not trusted to split spans: consecutive tokens of one role form one span
+    ("then" + "pointed out"), and so do spans of one role separated only by spaces when ``text`` is given.
+    A word never breaks: a word piece glued to the previous one takes its role; punctuation does not
+    glue, and a span never ends in punctuation ("Caddell:" → "Caddell").
     """
     out: list[SpanGuess] = []
     best = probs.argmax(-1) if len(probs) else np.zeros(0, dtype=int)
     role, start, end, scores = None, -1, -1, []  # the open span
 
     def close() -> None:
-        if role is not None and scores and float(np.mean(scores)) >= TAG_THRESHOLD:
-            out.append(SpanGuess(role, start, end, float(np.mean(scores))))
+        stop = end
+        # Trailing punctuation is never part of a name or a verb ("Caddell:", "says,"); an
+        # abbreviation keeps its point ("the U.S.").
+        while text is not None and stop > start and (
+            text[stop - 1] in ",;:!?" or (text[stop - 1] == "." and not re.search(r"(?:^|[\s.])\w\.$", text[start:stop]))
+        ):
+            stop -= 1
+        if role is not None and scores and float(np.mean(scores)) >= TAG_THRESHOLD and stop > start:
+            out.append(SpanGuess(role, start, stop, float(np.mean(scores))))
 
-    prev_end = -2
+    prev_end, word_start = -2, -1
     for k, (s, e) in enumerate(offsets):
         if s < 0:
             continue
-        tag = tags[int(best[k])]
-        same_word = s == prev_end  # a word piece glued to the previous one
+        glued = s == prev_end and text is not None and text[s : s + 1].isalnum() and text[s - 1 : s].isalnum()
+        word_start = word_start if glued else s
         prev_end = e
-        if same_word and role is not None:
+        tag = tags[int(best[k])]
+        if glued and role is not None:
             end, scores = e, [*scores, float(probs[k, tags.index(f"I-{role}")] + probs[k, tags.index(f"B-{role}")])]
             continue
+        if glued and tag != "O":
+            # A span that starts inside a word ("zelen" + "##sky") takes the whole word.
+            s = word_start
         if tag == "O":
             close()
             role = None
             continue
-        kind, this_role = tag.split("-", 1)
-        if kind == "I" and role == this_role:
-            end, scores = e, [*scores, float(probs[k, int(best[k])])]
+        this_role = tag.split("-", 1)[1]
+        p = float(probs[k, tags.index(f"B-{this_role}")] + probs[k, tags.index(f"I-{this_role}")])
+        if role == this_role:
+            end, scores = e, [*scores, p]
             continue
         close()
-        role, start, end, scores = this_role, s, e, [float(probs[k, int(best[k])])]
+        role, start, end, scores = this_role, s, e, [p]
     close()
-    return out
+    if text is None:
+        return out
+    merged: list[SpanGuess] = []
+    for g in out:
+        last = merged[-1] if merged else None
+        if last is not None and last.role == g.role and not text[last.end : g.start].strip():
+            merged[-1] = SpanGuess(g.role, last.start, g.end, (last.score + g.score) / 2)
+        else:
+            merged.append(g)
+    return merged
 
 
 def gold_spans(sentence: Sentence) -> list[tuple[str, int, int]] | None:
@@ -137,8 +162,11 @@ _PERSON_NOUNS = (
 )
 # An unnamed person is the head of the phrase: its last word, or one of its first few ("a source close to ...").
 _PERSON_NOUN = re.compile(rf"\b{_PERSON_NOUNS}$", re.IGNORECASE)
-_PERSON_NOUN_FIRST = re.compile(rf"^(?:\S+\s+){{0,3}}?{_PERSON_NOUNS}\b", re.IGNORECASE)
-_STATE_BODY = re.compile(r"(?:['’]s)?\s+(?:military|army|navy|government|forces|ministry|authorities|police|administration|leadership)\b")
+_PERSON_NOUN_FIRST = re.compile(rf"^(?:\S+\s+){{0,4}}?{_PERSON_NOUNS}\b", re.IGNORECASE)
+_BODY_NOUNS = r"(?:military|army|navy|government|forces|ministry|authorities|police|administration|leadership)"
+# "Russia's military": a name followed by a body noun is the body, not a person.
+_BODY_AFTER_NAME = re.compile(rf"(?:['’]s)?\s+{_BODY_NOUNS}\b")
+_POSSESSIVE_BODY = re.compile(rf"['’]s\s+{_BODY_NOUNS}\b")
 _ROLE = r"[a-z][\w'’\- ]{2,90}?"
 
 
@@ -155,7 +183,7 @@ def _person_names(text: str) -> list[list[str]]:
     Karine Jean-Pierre", "Zelensky"; not "Kursk Air Division")."""
     names = []
     for run in _NAME.finditer(text):
-        if OUTLET.search(run.group()) or ORGANISATION.search(run.group()) or _STATE_BODY.match(text, run.end()):
+        if OUTLET.search(run.group()) or ORGANISATION.search(run.group()) or _BODY_AFTER_NAME.match(text, run.end()):
             continue
         words = _name_words(run.group())
         if words:
@@ -177,7 +205,7 @@ def source_kind(text: str | None) -> str:
     if _PERSON_NOUN.search(text.strip()) or _PERSON_NOUN_FIRST.match(text.strip()):
         # An unnamed person, even one of a named body ("a Russian Air Defense Division officer").
         return "anonymous"
-    if ORGANISATION.search(text) or _STATE_BODY.search(text) or _name_words(text):
+    if ORGANISATION.search(text) or _POSSESSIVE_BODY.search(text) or _name_words(text):
         return "organisation"
     # No name, no body, no outlet: an unnamed source ("those familiar with the matter").
     return "anonymous"
@@ -190,8 +218,9 @@ def full_name(article: Article, mention: str) -> str | None:
     names = _person_names(mention)
     if not names:
         return None
-    surname = names[0][-1].rstrip(".,'’")
-    best: list[str] = names[0]
+    # "commander of an air defense division in Kursk, Yury Dashkin": the longest name is the person.
+    best = max(reversed(names), key=len)
+    surname = best[-1].rstrip(".,'’")
     for match in _NAME.finditer(article.text):
         words = [w.rstrip(".,") for w in _name_words(match.group())]
         if words and words[-1] == surname and len(words) > len(best):

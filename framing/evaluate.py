@@ -76,26 +76,28 @@ def evaluate_head(gold: list[Article], pred: list[Article], head: str) -> dict[s
 def evaluate_spans(gold: list[Article], found: list[list[list[SpanGuess]]]) -> dict[str, Any]:
     """Source and cue spans against gold spans, per role: exact-match and overlap precision/recall/F1.
 
-    Only sentences whose gold marks spans count (``framing.attribution.gold_spans``). A predicted span
+    Only sentences whose gold marks spans count (``framing.attribution.gold_spans``); a gold span's
+    trailing comma, colon or space is not counted as part of it. A predicted span
     overlapping a gold one of its role counts as an overlap hit (a gold span is recalled the same way).
     """
     out: dict[str, Any] = {}
-    pairs: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {"source": ([], []), "cue": ([], [])}
-    for article, per_sentence in zip(gold, found, strict=True):
+    # (article number, start, end): offsets are only comparable within one article.
+    pairs: dict[str, tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] = {"source": ([], []), "cue": ([], [])}
+    for a, (article, per_sentence) in enumerate(zip(gold, found, strict=True)):
         for sentence, guesses in zip(article.sentences, per_sentence):
             spans = gold_spans(sentence)
             if spans is None:
                 continue
             for role, (g, p) in pairs.items():
-                g.extend((s, e) for r, s, e in spans if r == role)
-                p.extend((x.start, x.end) for x in guesses if x.role == role)
+                g.extend((a, *_trim(article.text, s, e)) for r, s, e in spans if r == role)
+                p.extend((a, x.start, x.end) for x in guesses if x.role == role)
     for role, (g, p) in pairs.items():
         if not g:
             continue
         gold_set, pred_set = set(g), set(p)
         exact = len(gold_set & pred_set)
-        hit_p = sum(any(s < ge and gs < e for gs, ge in g) for s, e in p)
-        hit_g = sum(any(s < pe and ps < e for ps, pe in p) for s, e in g)
+        hit_p = sum(any(a == ga and s < ge and gs < e for ga, gs, ge in g) for a, s, e in p)
+        hit_g = sum(any(a == pa and s < pe and ps < e for pa, ps, pe in p) for a, s, e in g)
         out[role] = {
             "gold": len(g),
             "predicted": len(p),
@@ -103,6 +105,13 @@ def evaluate_spans(gold: list[Article], found: list[list[list[SpanGuess]]]) -> d
             "overlap": _prf(hit_p, len(p), len(g), hit_g),
         }
     return out
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    # PolNeAR's annotators often took the comma or colon after a name ("Caddell,"); our spans never do.
+    while end > start + 1 and (text[end - 1].isspace() or text[end - 1] in ",;:―"):
+        end -= 1
+    return start, end
 
 
 def _prf(hits: int, predicted: int, gold: int, gold_hits: int | None = None) -> dict[str, float]:

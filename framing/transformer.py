@@ -171,7 +171,7 @@ class TransformerModel:
                 for slot, (a, s) in enumerate(w.members):
                     heads[a][s] = p[slot]
                     tokens = [k for k, sid in enumerate(w.sentence_ids) if sid == slot]
-                    spans[a][s] = decode_tags([w.offsets[k] for k in tokens], tp[tokens], TAGS)
+                    spans[a][s] = decode_tags([w.offsets[k] for k in tokens], tp[tokens], TAGS, articles[a].text)
         return [Prediction(combine(h), sp) for h, sp in zip(heads, spans)]
 
     def predict_proba(self, articles: list[Article]) -> list[np.ndarray]:

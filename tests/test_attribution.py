@@ -22,11 +22,19 @@ def _probs(tags: list[str]) -> np.ndarray:
 def test_decode_tags_joins_word_pieces_and_splits_roles() -> None:
     # "Yury Dash ##kin told reporters": "##kin" is glued to "Dash" (no gap between offsets).
     offsets = [(0, 4), (5, 9), (9, 12), (13, 17), (18, 27)]
-    spans = decode_tags(offsets, _probs(["B-source", "I-source", "O", "B-cue", "O"]), TAGS)
+    spans = decode_tags(offsets, _probs(["B-source", "I-source", "O", "B-cue", "O"]), TAGS, "Yury Dashkin told reporters")
     assert [(s.role, s.start, s.end) for s in spans] == [("source", 0, 12), ("cue", 13, 17)]
     # An I- tag with no B- before it still opens a span; special tokens (-1, -1) are skipped.
     spans = decode_tags([(-1, -1), (0, 4), (5, 9)], _probs(["O", "I-cue", "I-cue"]), TAGS)
     assert [(s.role, s.start, s.end) for s in spans] == [("cue", 0, 9)]
+    # Punctuation never glues to a span; spans of one role split by a space merge ("then" + "pointed out").
+    text = "Caddell: then pointed out"
+    offsets = [(0, 7), (7, 8), (9, 13), (14, 21), (22, 25)]
+    spans = decode_tags(offsets, _probs(["B-source", "I-source", "B-cue", "B-cue", "I-cue"]), TAGS, text)
+    assert [(s.role, text[s.start : s.end]) for s in spans] == [("source", "Caddell"), ("cue", "then pointed out")]
+    # A span never starts inside a word: "Zelen" + "##sky" tagged O, source → "Zelensky".
+    spans = decode_tags([(0, 5), (5, 8), (9, 13)], _probs(["O", "B-source", "B-cue"]), TAGS, "Zelensky said")
+    assert [(s.role, s.start, s.end) for s in spans] == [("source", 0, 8), ("cue", 9, 13)]
     # A weak span is dropped.
     weak = np.full((1, len(TAGS)), 0.2)
     weak[0, TAGS.index("B-source")] = 0.21
@@ -47,6 +55,7 @@ def test_decode_tags_joins_word_pieces_and_splits_roles() -> None:
         ("Ukrainian officials", "anonymous"),
         ("a source close to the Kremlin", "anonymous"),
         ("A high-ranking Russian military commander", "anonymous"),
+        ("A high-ranking Russian military commander on Sunday", "anonymous"),
         (None, "unattributed"),
     ],
 )
@@ -59,6 +68,7 @@ def test_full_name_finds_the_longest_name_and_its_role(seed: Article) -> None:
     assert full_name(seed, "Ihnat") == "Yuriy Ihnat, spokesperson for Ukraine's Air Force"
     assert full_name(seed, "Interior Minister Ihor Klymenko") == "Ihor Klymenko"
     assert full_name(seed, "the officials") is None
+    assert full_name(seed, "commander of an air defense division in Kursk, Yury Dashkin").startswith("Yury Dashkin, commander")
 
 
 def _as_guesses(seed: Article) -> tuple[Article, list[list[SpanGuess]]]:
@@ -133,8 +143,11 @@ def test_evaluate_spans_exact_and_overlap() -> None:
         {"role": "source", "start": 0, "end": 9}, {"role": "cue", "start": 10, "end": 14},
         {"role": "source", "start": 32, "end": 39}, {"role": "cue", "start": 40, "end": 48}]})])
     found = [[[SpanGuess("source", 0, 9, 0.9), SpanGuess("source", 30, 39, 0.8), SpanGuess("cue", 10, 14, 0.9), SpanGuess("source", 19, 23, 0.6)]]]
-    result = evaluate_spans([gold], found)
-    assert result["source"]["exact"]["precision"] == pytest.approx(1 / 3)
+    # The same offsets in another article, where nothing is marked, are a false positive.
+    other = Article(id="o", text=text, sentences=[Sentence(0, len(text), extra={"spans": []})])
+    result = evaluate_spans([gold, other], [*found, [[SpanGuess("source", 0, 9, 0.9)]]])
+    assert result["source"]["exact"]["precision"] == pytest.approx(1 / 4)
+    assert result["source"]["overlap"]["precision"] == pytest.approx(2 / 4)
     assert result["source"]["exact"]["recall"] == pytest.approx(1 / 2)
     assert result["source"]["overlap"]["recall"] == pytest.approx(1.0)
     assert result["cue"]["exact"]["recall"] == pytest.approx(1 / 2) and result["cue"]["exact"]["precision"] == 1.0

@@ -95,6 +95,8 @@ class TransformerConfig(YamlConfig):
     lr: float = 5e-5
     head_lr: float = 1e-3
     warmup: float = 0.06
+    compact: bool = False
+    """Save int8 word embeddings and fp16 weights (a quarter of the size; see ``TransformerModel.save``)."""
     tag_weight: float = 1.0
     """Weight of the source/cue token-tagging loss against the sentence heads' loss."""
     max_minutes: float = 25.0

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("--baseline", type=Path, help="a second model measured side by side")
     parser.add_argument("--json", type=Path, help="write all metrics here")
+    parser.add_argument("--write-card", action="store_true", help="store the metrics in the model directory and rewrite its model card")
     args = parser.parse_args(argv)
     sets = held_out_sets()
     sets["seed (trained on)"] = load_seed()
@@ -86,7 +87,30 @@ def main(argv: list[str] | None = None) -> int:
     Console().print(table)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.write_card:
+        write_card(args.model, results["model"], results.get("baseline"), models.get("baseline"))
     return 0
+
+
+def write_card(directory: Any, metrics: dict[str, Any], baseline: dict[str, Any] | None = None, baseline_model: Any = None) -> None:
+    """Store held-out metrics in ``framing-model.json`` and rewrite the model card from them."""
+    import json
+    from pathlib import Path
+
+    from framing.io import atomic_writer
+    from training import model_card
+
+    directory = Path(directory)
+    info_path = directory / "framing-model.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info["metrics"] = {k: v for k, v in metrics.items() if not k.startswith("seed")}
+    if baseline is not None:
+        info["baseline_metrics"] = {k: v for k, v in baseline.items() if not k.startswith("seed")}
+        info["baseline_name"] = baseline_model.name if baseline_model is not None else "baseline"
+    with atomic_writer(info_path) as handle:
+        handle.write(json.dumps(info, indent=2) + "\n")
+    with atomic_writer(directory / "README.md") as handle:
+        handle.write(model_card.render(info, info.get("description", "")))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,20 @@ def _table(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _comparison(metrics: dict[str, Any], baseline: dict[str, Any], baseline_name: str) -> list[str]:
+    from training.evaluation import headline
+
+    if not baseline:
+        return []
+    lines = [f"### Side by side with {baseline_name} (same sets)", "", f"| set | metric | this model | {baseline_name} |", "| --- | --- | --- | --- |"]
+    for name, result in metrics.items():
+        theirs = dict(headline(baseline.get(name, {})))
+        for metric, value in headline(result):
+            if metric in theirs:
+                lines.append(f"| {name} | {metric} | {value:.3f} | {theirs[metric]:.3f} |")
+    return [*lines, ""]
+
+
 def render(info: dict[str, Any], description: str) -> str:
     config = info.get("config", {})
     lines = [
@@ -88,6 +102,7 @@ def render(info: dict[str, Any], description: str) -> str:
         "the predicted label (for example: predicted `editorial_framing` vs anything else).",
         "",
         *_table(info.get("metrics", {})),
+        *_comparison(info.get("metrics", {}), info.get("baseline_metrics", {}), info.get("baseline_name", "baseline")),
         "## Caveats",
         "",
         "- Our whole-article annotations were made by AI annotators following the guidelines (one per article;",

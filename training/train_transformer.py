@@ -173,15 +173,21 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
     dataset = window_dataset(model, train, config.source_weights)
     log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
     model.info["training"] = train_model(model, dataset, config, log)
+    model.info["description"] = (
+        f"Fine-tuned {config.base_model} (all-MiniLM-L6-v2, 6 layers × 384): windows of up to {config.max_tokens} tokens of "
+        "consecutive sentences, mean-pooled per sentence, three heads (other? editorial? attributed?) combined into four labels, "
+        "and a token tagger for the source and cue spans of each claim."
+        + (" Stored compact: int8 word embeddings, fp16 elsewhere, read back into fp32." if config.compact else "")
+    )
+    if config.compact:
+        # Measure what is shipped: the compact weights, read back.
+        model.save(config.output_dir, compact=True)
+        model = TransformerModel.load(config.output_dir)
     log("evaluating on held-out sets")
     model.info["metrics"] = evaluate_all(model, held_out)
     model.info["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
-    model.save(config.output_dir)
-    card = model_card.render(
-        model.info,
-        f"Fine-tuned {config.base_model} (all-MiniLM-L6-v2, 6 layers × 384): windows of up to {config.max_tokens} tokens of "
-        "consecutive sentences, mean-pooled per sentence, three heads (other? editorial? attributed?) combined into four labels.",
-    )
+    model.save(config.output_dir, compact=config.compact)
+    card = model_card.render(model.info, model.info["description"])
     (Path(config.output_dir) / "README.md").write_text(card, encoding="utf-8")
     log(f"saved {config.output_dir}")
     return model
