@@ -79,3 +79,17 @@ def test_compact_save_is_smaller_and_scores_nearly_the_same(tiny_transformer_dir
     full, small = model.predict_proba([seed])[0], again.predict_proba([seed])[0]
     assert np.abs(full - small).max() < 0.02
     assert (full.argmax(1) == small.argmax(1)).mean() > 0.9
+
+
+def test_training_run_saves_a_compact_model_with_card(tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    from training.config import TransformerConfig
+    from training.train_transformer import run
+
+    out = tmp_path / "run"
+    config = TransformerConfig(base_model=str(tiny_transformer_dir), sources=["seed"], epochs=1, max_tokens=64, compact=True, output_dir=str(out), threads=1)
+    logs: list[str] = []
+    run(config, log=logs.append)
+    assert (out / "encoder.safetensors").exists() and not (out / "model.safetensors").exists()
+    assert "Stored compact" in (out / "README.md").read_text(encoding="utf-8")
+    model = framing.load_model(out)
+    assert model.info["training"]["steps"] > 0 and any("saved" in line for line in logs)
