@@ -24,6 +24,7 @@ from framing.io import (
     DEFAULT_MAX_CHARS,
     InputError,
     OutputWriter,
+    article_key,
     atomic_writer,
     read_inputs,
 )
@@ -63,6 +64,7 @@ def score(
     fmt: Annotated[Format, typer.Option("--format", help="jsonl: article records; csv/parquet: one row per sentence")] = Format.jsonl,
     errors_path: Annotated[Optional[Path], typer.Option("--errors", help="where to list inputs that failed (default: OUTPUT.errors.jsonl)")] = None,
     max_chars: Annotated[int, typer.Option(help="longest article accepted, in characters")] = DEFAULT_MAX_CHARS,
+    resume: Annotated[bool, typer.Option("--resume", help="continue a killed batch from OUTPUT.partial without rescoring what it has")] = False,
 ) -> None:
     """Segment and label every sentence of every article."""
     model = _load_model_or_exit(model_dir, "model")
@@ -72,10 +74,14 @@ def score(
     failures: list[InputError] = []
     n_articles = 0
     try:
-        writer = OutputWriter(output, fmt.value)
+        writer = OutputWriter(output, fmt.value, resume=resume)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    for outlet, profile in writer.resumed.profiles:
+        outlets.setdefault(outlet, OutletStats(outlet)).add(profile)
+    if writer.done:
+        err.print(f"resuming: {len(writer.done)} articles already scored in {output}.partial are skipped")
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} articles"),
         TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
@@ -83,7 +89,10 @@ def score(
     try:
         with progress:
             task = progress.add_task("scoring", total=None)
-            for item in score_items(read_inputs(paths, max_chars=max_chars), model):
+            items = read_inputs(paths, max_chars=max_chars)
+            if writer.done:
+                items = (i for i in items if isinstance(i, InputError) or article_key(i) not in writer.done)
+            for item in score_items(items, model):
                 if isinstance(item, InputError):
                     failures.append(item)
                     err.print(f"[yellow]skipped[/yellow] {item.source}: {item.message}", markup=True, highlight=False)
@@ -94,7 +103,9 @@ def score(
                 labels.update(s.label for s in item.sentences if s.label)
                 progress.advance(task)
     except BaseException as exc:
-        writer.abort(exc)
+        kept = writer.abort(exc)
+        if kept is not None:
+            err.print(f"[yellow]interrupted:[/yellow] {n_articles} articles are in {kept}; rerun with --resume to continue")
         raise
     writer.close()
     if outlets:

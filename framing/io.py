@@ -218,31 +218,106 @@ def sentence_rows(article: Article) -> Iterator[dict[str, Any]]:
         yield row
 
 
-class OutputWriter:
-    """Streams scored articles to JSONL, CSV or Parquet in a temporary file, moved into place on close."""
+def article_key(article: Article) -> str:
+    """What identifies an article in a batch, for ``--resume``: its id and the file it came from."""
+    return f"{article.meta.get('path', '')}\x00{article.id}"
 
-    def __init__(self, path: str | Path | None, fmt: str = "jsonl") -> None:
+
+def partial_path(path: str | Path) -> Path:
+    """Where a JSONL output grows while a batch runs; it is renamed to ``path`` when the batch ends."""
+    path = Path(path)
+    return path.with_name(path.name + ".partial")
+
+
+@dataclass
+class Resumed:
+    """What an interrupted batch had already written: the keys of its articles, and per article its
+    outlet and profile (so per-outlet totals cover the whole batch)."""
+
+    keys: set[str]
+    profiles: list[tuple[str, dict[str, Any]]]
+
+
+def read_partial(path: Path) -> Resumed:
+    """Read an interrupted JSONL output and cut off a last line that the kill left half-written."""
+    import json
+
+    keys: set[str] = set()
+    profiles: list[tuple[str, dict[str, Any]]] = []
+    good = 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+                meta = record.get("meta") or {}
+                key = f"{meta.get('path', '')}\x00{record['id']}"
+            except (ValueError, KeyError, TypeError, AttributeError):
+                break
+            if not line.endswith(b"\n"):
+                break
+            keys.add(key)
+            if meta.get("outlet") and isinstance(record.get("profile"), dict):
+                profiles.append((str(meta["outlet"]), record["profile"]))
+            good += len(line)
+    with open(path, "r+b") as handle:
+        handle.truncate(good)
+    return Resumed(keys, profiles)
+
+
+class OutputWriter:
+    """Streams scored articles to JSONL, CSV or Parquet.
+
+    A JSONL file grows in ``OUT.partial``, one flushed line per article, and is renamed to ``OUT`` when
+    the batch ends; if the batch is killed, ``OUT.partial`` stays and ``resume=True`` continues it
+    (``done`` then holds the keys of the articles it already has). CSV and Parquet are written to a
+    temporary file and moved into place at the end."""
+
+    SYNC_EVERY = 64
+
+    def __init__(self, path: str | Path | None, fmt: str = "jsonl", resume: bool = False) -> None:
         """``path`` None writes to standard output (not atomic: a pipe has no place to rename into)."""
         if fmt not in ("jsonl", "csv", "parquet"):
             raise ValueError(f"unknown output format {fmt!r}: use jsonl, csv or parquet")
         if path is None and fmt == "parquet":
             raise ValueError("parquet output needs a file: pass -o OUT.parquet")
+        if resume and (path is None or fmt != "jsonl"):
+            raise ValueError("--resume needs a JSONL output file (-o OUT.jsonl); convert to CSV or Parquet afterwards")
         self.path, self.fmt = (Path(path) if path is not None else None), fmt
-        self._cm: Any = (
-            atomic_writer(self.path, "wb" if fmt == "parquet" else "w")
-            if self.path is not None
-            else nullcontext(sys.stdout)
-        )
-        self._handle = self._cm.__enter__()
+        self.resumed = Resumed(set(), [])
+        self._written = 0
+        self._partial: Path | None = None
+        self._cm: Any = None
+        if fmt == "jsonl" and self.path is not None:
+            self._partial = partial_path(self.path)
+            self._partial.parent.mkdir(parents=True, exist_ok=True)
+            if resume and not self._partial.exists() and self.path.exists():
+                # A finished output: resuming it appends what is new (nothing, if the inputs are the same).
+                os.replace(self.path, self._partial)
+            if resume and self._partial.exists():
+                self.resumed = read_partial(self._partial)
+                self._handle = open(self._partial, "a", encoding="utf-8", newline="")
+            else:
+                self._handle = open(self._partial, "w", encoding="utf-8", newline="")
+        else:
+            self._cm = atomic_writer(self.path, "wb" if fmt == "parquet" else "w") if self.path is not None else nullcontext(sys.stdout)
+            self._handle = self._cm.__enter__()
         self._csv: csv.DictWriter | None = None
         self._rows: list[dict[str, Any]] = []
         if fmt == "csv":
             self._csv = csv.DictWriter(self._handle, fieldnames=SENTENCE_COLUMNS)
             self._csv.writeheader()
 
+    @property
+    def done(self) -> set[str]:
+        return self.resumed.keys
+
     def write(self, article: Article) -> None:
         if self.fmt == "jsonl":
             self._handle.write(article.to_json() + "\n")
+            self._handle.flush()
+            self._written += 1
+            if self._partial is not None and self._written % self.SYNC_EVERY == 0:
+                os.fsync(self._handle.fileno())
         elif self._csv is not None:
             self._csv.writerows(sentence_rows(article))
         else:
@@ -255,10 +330,26 @@ class OutputWriter:
 
             table = pa.Table.from_pylist(self._rows) if self._rows else pa.table({c: [] for c in SENTENCE_COLUMNS})
             pq.write_table(table, self._handle)
-        self._cm.__exit__(None, None, None)
+        if self._partial is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            assert self.path is not None
+            os.replace(self._partial, self.path)
+        else:
+            self._cm.__exit__(None, None, None)
 
-    def abort(self, exc: BaseException) -> None:
+    def abort(self, exc: BaseException) -> Path | None:
+        """Stop after a failure; returns the partial JSONL output kept for ``--resume``, if any."""
+        if self._partial is not None:
+            try:
+                self._handle.flush()
+                self._handle.close()
+            except OSError:
+                pass
+            return self._partial
         try:
             self._cm.__exit__(type(exc), exc, exc.__traceback__)
         except BaseException:
             pass
+        return None
