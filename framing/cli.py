@@ -22,6 +22,7 @@ from rich.table import Table
 
 from framing.io import (
     DEFAULT_MAX_CHARS,
+    Columns,
     InputError,
     OutputWriter,
     article_key,
@@ -58,12 +59,14 @@ def _load_model_or_exit(directory: Optional[Path], role: str) -> SentenceModel:
 
 @app.command()
 def score(
-    paths: Annotated[list[str], typer.Argument(help=".txt articles, .jsonl article records, directories of them, or - for stdin")],
+    paths: Annotated[list[str], typer.Argument(help=".txt or .html articles, .jsonl records, .csv/.parquet tables, directories or globs of them, or - for stdin")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="where to write the scored records (default: standard output)")] = None,
     model_dir: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: the shipped model)")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="jsonl: article records; csv/parquet: one row per sentence")] = Format.jsonl,
     errors_path: Annotated[Optional[Path], typer.Option("--errors", help="where to list inputs that failed (default: OUTPUT.errors.jsonl)")] = None,
     max_chars: Annotated[int, typer.Option(help="longest article accepted, in characters")] = DEFAULT_MAX_CHARS,
+    text_col: Annotated[str, typer.Option("--text-col", help="CSV/Parquet column holding the article text")] = "text",
+    id_col: Annotated[str, typer.Option("--id-col", help="CSV/Parquet column holding the article id (default: row number)")] = "id",
     resume: Annotated[bool, typer.Option("--resume", help="continue a killed batch from OUTPUT.partial without rescoring what it has")] = False,
 ) -> None:
     """Segment and label every sentence of every article."""
@@ -89,7 +92,7 @@ def score(
     try:
         with progress:
             task = progress.add_task("scoring", total=None)
-            items = read_inputs(paths, max_chars=max_chars)
+            items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
             if writer.done:
                 items = (i for i in items if isinstance(i, InputError) or article_key(i) not in writer.done)
             for item in score_items(items, model):

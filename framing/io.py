@@ -7,6 +7,7 @@ it and says what is wrong, and the items after it are still read.
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import os
 import re
@@ -26,6 +27,9 @@ almost always a whole site dump or a concatenation, and would hold a batch up fo
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+HTML_SUFFIXES = {".html", ".htm"}
+TABLE_SUFFIXES = {".csv", ".parquet"}
+INPUT_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | HTML_SUFFIXES | TABLE_SUFFIXES
 
 
 @dataclass
@@ -48,40 +52,127 @@ class InputError(Exception):
 Item = Article | InputError
 
 
-def read_inputs(paths: Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Item]:
-    """Articles from ``.txt`` files, ``.jsonl`` files of article records, directories of them, or ``-``."""
+@dataclass
+class Columns:
+    """Which columns of a CSV or Parquet table hold the article text and id; the others go to ``meta``."""
+
+    text: str = "text"
+    id: str = "id"
+
+
+def read_inputs(paths: Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS, columns: Columns | None = None) -> Iterator[Item]:
+    """Articles from ``.txt`` files, ``.html`` pages (main text extracted), ``.jsonl`` article records,
+    ``.csv`` / ``.parquet`` tables with a text column, directories and globs of them, or ``-``."""
+    columns = columns or Columns()
     for raw in paths:
         if raw == "-":
             yield from _checked(_read_stdin(), max_chars)
             continue
         path = Path(raw)
-        if path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
-            )
+        if not path.exists() and glob.has_magic(raw):
+            matches = sorted(Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file())
+            if not matches:
+                yield InputError(raw, "no file matches this pattern")
+            for file in matches:
+                yield from _checked(_read_file(file, columns), max_chars)
+        elif path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
             if not files:
-                yield InputError(str(path), "directory holds no .txt or .jsonl files")
+                yield InputError(str(path), "directory holds no .txt, .html, .jsonl, .csv or .parquet files")
             for file in files:
-                yield from _checked(_read_file(file), max_chars)
+                yield from _checked(_read_file(file, columns), max_chars)
         elif path.is_file():
-            yield from _checked(_read_file(path), max_chars)
+            yield from _checked(_read_file(path, columns), max_chars)
         else:
             yield InputError(str(path), "no such file or directory")
 
 
-def _read_file(path: Path) -> Iterator[Item]:
-    if path.suffix.lower() in JSONL_SUFFIXES:
+def _read_file(path: Path, columns: Columns) -> Iterator[Item]:
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
         yield from _from_lines(iter_jsonl(path))
         return
-    if path.suffix.lower() not in TEXT_SUFFIXES:
-        yield InputError(str(path), f"unsupported file type {path.suffix!r}: give .txt articles or .jsonl records")
+    if suffix in TABLE_SUFFIXES:
+        yield from _read_table(path, columns)
+        return
+    if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES:
+        yield InputError(str(path), f"unsupported file type {path.suffix!r}: give .txt, .html, .jsonl, .csv or .parquet")
         return
     try:
         text = decode_text(path.read_bytes(), str(path))
+        meta: dict[str, Any] = {"path": str(path)}
+        if suffix in HTML_SUFFIXES:
+            text, found = extract_html(text, str(path))
+            meta.update(found)
     except InputError as exc:
         yield exc
         return
-    yield Article(id=path.stem, text=text, meta={"path": str(path)})
+    yield Article(id=path.stem, text=text, meta=meta)
+
+
+MIN_HTML_WORDS = 15
+
+
+def extract_html(html: str, name: str) -> tuple[str, dict[str, Any]]:
+    """The main text of an HTML page (boilerplate, menus and comments removed, by trafilatura) and its
+    title, author, date and site name where the page states them."""
+    import trafilatura
+
+    document = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True)
+    text = getattr(document, "text", None) if document is not None else None
+    words = len((text or "").split())
+    # Fewer words than a short news item: a menu or an error page, not an article.
+    if words < MIN_HTML_WORDS:
+        raise InputError(name, f"no article text found in this HTML page ({words} words outside menus and boilerplate)")
+    meta = {}
+    for key in ("title", "author", "date", "sitename", "url"):
+        value = getattr(document, key, None)
+        if value:
+            meta["outlet" if key == "sitename" else key] = str(value)
+    return text, meta
+
+
+def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def _read_table(path: Path, columns: Columns) -> Iterator[Item]:
+    """One article per row of a CSV or Parquet table, read in chunks so a large table is never held whole."""
+    name = str(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.ParquetFile(path)
+            header = table.schema_arrow.names
+            rows: Iterator[dict[str, Any]] = (row for batch in table.iter_batches(batch_size=1024) for row in batch.to_pylist())
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                header = next(csv.reader(handle), [])
+            rows = _csv_rows(path)
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+        yield InputError(name, f"cannot read table: {exc}")
+        return
+    if columns.text not in header:
+        yield InputError(name, f"no text column {columns.text!r} (columns: {', '.join(map(str, header))}); pass --text-col")
+        return
+    number = 0
+    try:
+        for number, row in enumerate(rows, start=1):
+            where = f"{name} row {number}"
+            text = row.get(columns.text)
+            raw_id = row.get(columns.id) if columns.id in header else None
+            article_id = str(raw_id) if raw_id not in (None, "") else f"{path.stem}-{number}"
+            if not isinstance(text, str):
+                yield InputError(where, f"column {columns.text!r} is empty or not text", article_id)
+                continue
+            meta = {k: v for k, v in row.items() if k not in (columns.text, columns.id) and v not in (None, "") and isinstance(v, (str, int, float, bool))}
+            meta["path"] = name
+            meta["row"] = number
+            yield Article(id=article_id, text=text, meta=meta)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        yield InputError(f"{name} row {number + 1}", f"cannot read the rest of the table: {exc}")
 
 
 def _read_stdin() -> Iterator[Item]:
@@ -158,7 +249,8 @@ def _checked(items: Iterator[Item], max_chars: int) -> Iterator[Item]:
         if isinstance(item, Article):
             problem = check_article(item, max_chars)
             if problem:
-                yield InputError(item.meta.get("path", item.id), problem, item.id)
+                where = str(item.meta.get("path", item.id)) + (f" row {item.meta['row']}" if "row" in item.meta else "")
+                yield InputError(where, problem, item.id)
                 continue
         yield item
 

@@ -76,3 +76,46 @@ def test_atomic_writer_leaves_nothing_on_failure(tmp_path: Path) -> None:
 def test_parquet_needs_a_file() -> None:
     with pytest.raises(ValueError, match="parquet output needs a file"):
         OutputWriter(None, "parquet")
+
+
+PAGE = """<!doctype html><html><head><title>Drone attack on convoy | Daily Example</title>
+<meta property="og:site_name" content="Daily Example"></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/subscribe">Subscribe now</a></nav>
+<article><h1>Drone attack on convoy</h1>
+<p>The minister said on Monday that the talks would resume next week in Geneva, after a pause of two months.</p>
+<p>Officials in the capital claimed the convoy had been attacked by drones, which the army denied in a statement.</p>
+<p>The council met on Tuesday and approved the budget for the coming year after a long and heated debate.</p>
+</article><footer>Copyright 2026 Daily Example. Cookie settings. Privacy policy.</footer></body></html>"""
+
+
+def test_html_pages_are_reduced_to_their_main_text(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(PAGE, encoding="utf-8")
+    [article] = list(read_inputs([str(tmp_path / "page.html")]))
+    assert isinstance(article, Article), article
+    assert "talks would resume" in article.text and "army denied" in article.text
+    assert "Subscribe now" not in article.text and "Cookie settings" not in article.text
+    assert article.meta["title"].startswith("Drone attack on convoy")
+    (tmp_path / "empty.html").write_text("<html><body><nav>Home</nav></body></html>", encoding="utf-8")
+    [error] = list(read_inputs([str(tmp_path / "empty.html")]))
+    assert isinstance(error, InputError) and "no article text" in error.message
+
+
+def test_tables_and_globs(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from framing.io import Columns
+
+    text = "The minister said the talks would resume on Monday in the capital."
+    (tmp_path / "a.csv").write_text(f"doc,body,outlet\nd1,{text},Daily\nd2,,Daily\n,{text},Wire\n", encoding="utf-8")
+    pq.write_table(pa.table({"body": [text, text], "doc": ["p1", "p2"], "views": [3, 4]}), tmp_path / "b.parquet")
+    items = list(read_inputs([str(tmp_path / "*.csv"), str(tmp_path / "*.parquet")], columns=Columns(text="body", id="doc")))
+    articles = [i for i in items if isinstance(i, Article)]
+    errors = [i for i in items if isinstance(i, InputError)]
+    assert [a.id for a in articles] == ["d1", "a-3", "p1", "p2"]
+    assert articles[0].meta["outlet"] == "Daily" and articles[2].meta["views"] == 3
+    assert len(errors) == 1 and errors[0].source.endswith("a.csv row 2") and "empty" in errors[0].message
+    [missing] = list(read_inputs([str(tmp_path / "a.csv")]))
+    assert isinstance(missing, InputError) and "no text column 'text'" in missing.message and "body" in missing.message
+    [nothing] = list(read_inputs([str(tmp_path / "*.xml")]))
+    assert isinstance(nothing, InputError) and "no file matches" in nothing.message
