@@ -38,6 +38,11 @@ app = typer.Typer(help="Label news sentences as attributed claim, editorial fram
 err = Console(stderr=True, soft_wrap=True)
 
 
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 class Format(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
@@ -68,8 +73,14 @@ def score(
     text_col: Annotated[str, typer.Option("--text-col", help="CSV/Parquet column holding the article text")] = "text",
     id_col: Annotated[str, typer.Option("--id-col", help="CSV/Parquet column holding the article id (default: row number)")] = "id",
     resume: Annotated[bool, typer.Option("--resume", help="continue a killed batch from OUTPUT.partial without rescoring what it has")] = False,
+    engine: Annotated[Engine, typer.Option(help="local: this process; ray: a Ray cluster over a Parquet dataset (output: a directory of Parquet files)")] = Engine.local,
+    ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (e.g. auto); default: start one on this machine")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Ray: model replicas (default: one per CPU of the cluster)")] = None,
 ) -> None:
     """Segment and label every sentence of every article."""
+    if engine is Engine.ray:
+        _score_on_ray(paths, output, model_dir, text_col, id_col, ray_address, workers, max_chars)
+        return
     model = _load_model_or_exit(model_dir, "model")
     started = time.perf_counter()
     outlets: dict[str, OutletStats] = {}
@@ -124,6 +135,27 @@ def score(
     _summary(n_articles, labels, time.perf_counter() - started, failures, output, errors_path, model.name)
     if failures:
         raise typer.Exit(1)
+
+
+def _score_on_ray(paths: list[str], output: Optional[Path], model_dir: Optional[Path], text_col: str, id_col: str, address: Optional[str], workers: Optional[int], max_chars: int) -> None:
+    if len(paths) != 1 or output is None:
+        err.print("[red]error:[/red] --engine ray takes one Parquet file or directory and -o OUTPUT_DIR")
+        raise typer.Exit(2)
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        err.print("[red]error:[/red] --engine ray needs Ray: pip install 'framing[ray]'")
+        raise typer.Exit(2) from None
+    from framing.distributed import score_parquet
+
+    _load_model_or_exit(model_dir, "model")  # fail here, not in every worker
+    started = time.perf_counter()
+    try:
+        rows = score_parquet(paths[0], output, model_dir, text_col=text_col, id_col=id_col, address=address, workers=workers, max_chars=max_chars)
+    except (ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    err.print(f"{rows} sentence rows in {time.perf_counter() - started:.1f} s → {output}/ (Parquet; rows with 'error' set are articles that could not be scored)")
 
 
 def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: list[InputError], output: Optional[Path], errors_path: Optional[Path], model_name: str) -> None:

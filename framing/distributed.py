@@ -1,0 +1,125 @@
+"""Scoring a Parquet dataset on a Ray cluster (``framing score --engine ray``), when one machine is not enough.
+
+Ray Data reads the table in blocks, a pool of actors each loads the model once and scores batches of
+articles with the same code as a local run (``framing.score``), and the per-sentence rows are written back
+as Parquet files, one per block, with the columns of ``framing score --format parquet`` plus ``error``
+(set, on a single row with ``sentence_index`` -1, for an article that could not be scored).
+
+    framing score articles.parquet --engine ray --ray-address auto -o scored/ --text-col body --id-col doc_id
+
+Without ``--ray-address`` a local Ray instance is started on this machine's cores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from framing.io import DEFAULT_MAX_CHARS, SENTENCE_COLUMNS, check_article, sentence_rows
+from framing.record import Article
+
+OUTPUT_COLUMNS = [*SENTENCE_COLUMNS, "error"]
+
+
+class BatchScorer:
+    """A Ray actor: loads the model once, then turns batches of table rows into sentence rows."""
+
+    def __init__(self, model_dir: str | None, text_col: str, id_col: str, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+        import torch
+
+        from framing.model import load_model
+
+        # One actor per core: each uses one thread, so actors do not fight over cores.
+        torch.set_num_threads(1)
+        self.model = load_model(model_dir)
+        self.text_col, self.id_col, self.max_chars = text_col, id_col, max_chars
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        from framing.io import InputError
+        from framing.score import score_items
+
+        texts = list(batch[self.text_col])
+        ids = list(batch[self.id_col]) if self.id_col in batch else [None] * len(texts)
+        plan: list[tuple[str, str | None]] = []  # per input row: its id and why it is refused, or None
+        articles = []
+        for n, (text, raw_id) in enumerate(zip(texts, ids)):
+            article = Article(id=str(raw_id) if raw_id is not None else f"row-{n}", text=text if isinstance(text, str) else "")
+            problem = check_article(article, self.max_chars)
+            plan.append((article.id, problem))
+            if problem is None:
+                articles.append(article)
+        scored = iter(score_items(articles, self.model))  # one item per article, in order
+        out: dict[str, list[Any]] = {c: [] for c in OUTPUT_COLUMNS}
+
+        def add(row: dict[str, Any]) -> None:
+            for c in OUTPUT_COLUMNS:
+                out[c].append(row.get(c))
+
+        for article_id, problem in plan:
+            if problem is not None:
+                add(_error_row(article_id, problem))
+                continue
+            item = next(scored)
+            if isinstance(item, InputError):
+                add(_error_row(article_id, item.message))
+            else:
+                for row in sentence_rows(item):
+                    add({**row, "error": None})
+        return out
+
+
+def _error_row(article_id: str, message: str) -> dict[str, Any]:
+    return {"article_id": article_id, "sentence_index": -1, "error": message}
+
+
+def score_parquet(
+    source: str | Path,
+    output_dir: str | Path,
+    model_dir: str | Path | None = None,
+    *,
+    text_col: str = "text",
+    id_col: str = "id",
+    address: str | None = None,
+    workers: int | None = None,
+    batch_articles: int = 32,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> int:
+    """Score every row of the Parquet file or directory ``source`` on Ray and write sentence rows as
+    Parquet into ``output_dir``; returns the number of sentence rows written."""
+    import os
+
+    import ray
+
+    from framing.model import default_model_dir
+
+    model_path = str(Path(model_dir) if model_dir is not None else default_model_dir())
+    started_here = not ray.is_initialized()
+    if started_here:
+        # Locally: one model replica per core, plus one logical CPU for the light read and write tasks
+        # (with every CPU held by a replica, the reads would never be scheduled).
+        local_cpus = (workers or os.cpu_count() or 1) + 1
+        ray.init(address=address, num_cpus=None if address else local_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    try:
+        n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
+        dataset = ray.data.read_parquet(str(source), num_cpus=0.5)
+        missing = [c for c in (text_col,) if c not in dataset.schema().names]
+        if missing:
+            raise ValueError(f"{source}: no text column {text_col!r} (columns: {', '.join(dataset.schema().names)}); pass --text-col")
+        scored = dataset.map_batches(
+            BatchScorer,
+            fn_constructor_kwargs={"model_dir": model_path, "text_col": text_col, "id_col": id_col, "max_chars": max_chars},
+            batch_size=batch_articles,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=n_workers),
+            num_cpus=1,
+        )
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        scored.write_parquet(str(output_dir), num_cpus=0.5)
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in Path(output_dir).glob("*.parquet"))
+    finally:
+        if started_here:
+            ray.shutdown()
