@@ -116,7 +116,7 @@ def score_parquet(
             num_cpus=1,
         )
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-        scored.write_parquet(str(output_dir), num_cpus=0.5)
+        scored.write_parquet(str(output_dir), ray_remote_args={"num_cpus": 0.5})
         import pyarrow.parquet as pq
 
         return sum(pq.ParquetFile(p).metadata.num_rows for p in Path(output_dir).glob("*.parquet"))
