@@ -219,7 +219,7 @@ def evaluate(
     import copy
 
     from framing.evaluate import calibration, evaluate_labels, save_plots
-    from framing.model import MODELS_DIR
+    from framing.model import models_dir
     from framing.record import RecordError, read_jsonl
     from framing.score import score_articles
 
@@ -228,7 +228,7 @@ def evaluate(
     except (RecordError, OSError, UnicodeDecodeError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    baseline_dir = baseline_dir or MODELS_DIR / "tfidf-baseline"
+    baseline_dir = baseline_dir or models_dir() / "tfidf-baseline"
     results = {}
     for role, directory in (("model", model_dir), ("baseline", baseline_dir)):
         model = _load_model_or_exit(directory, role)
@@ -276,21 +276,145 @@ def evaluate(
 def train(
     config_path: Annotated[Path, typer.Argument(help="YAML training config (configs/default.yaml, configs/baseline.yaml)")],
     output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="where to write the model (overrides the config)")] = None,
+    annotations: Annotated[Optional[list[Path]], typer.Option("--annotations", help="new annotation JSONL (from framing import); repeatable")] = None,
 ) -> None:
-    """Train a model from a YAML config; held-out metrics go into its model card."""
+    """Train a model from a YAML config; held-out metrics go into its model card.
+
+    With configs/retrain.yaml and --annotations, the current default model is trained further on the new
+    annotations plus a weighted sample of the shipped corpus, written to a new versioned directory, and
+    compared with the current model on the same held-out data."""
     from training.config import BaselineConfig, load_config
 
+    extra = {"annotations": [str(a) for a in annotations]} if annotations else {}
+    for path in annotations or []:
+        if not path.exists():
+            err.print(f"[red]error:[/red] {path}: no such file")
+            raise typer.Exit(2)
     try:
-        config = load_config(config_path, output_dir=output_dir)
+        config = load_config(config_path, output_dir=output_dir, **extra)
     except (ValueError, OSError) as exc:
         err.print(f"[red]error:[/red] {config_path}: {exc}")
         raise typer.Exit(2) from None
     if isinstance(config, BaselineConfig):
+        if annotations:
+            err.print("[red]error:[/red] --annotations works with transformer configs (configs/retrain.yaml)")
+            raise typer.Exit(2)
         from training.train_baseline import train_baseline
 
         train_baseline(config)
+        err.print(f"model written to {config.output_dir}")
     else:
         from training.train_transformer import run
 
-        run(config, log=lambda message: err.print(message, highlight=False))
-    err.print(f"model written to {config.output_dir}")
+        model = run(config, log=lambda message: err.print(message, highlight=False, markup=False))
+        err.print(f"adopt it with: framing models use {model.info.get('saved_as', config.name)}")
+
+
+@app.command("import")
+def import_annotations(
+    path: Annotated[Path, typer.Argument(help="an annotation export")],
+    source_format: Annotated[str, typer.Option("--from", help="labelstudio | doccano | csv | jsonl")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL of annotated article records")],
+) -> None:
+    """Read Label Studio, doccano, CSV or JSONL annotations into article records; list what was skipped."""
+    from framing.annotations import import_file
+    from framing.io import write_jsonl
+
+    try:
+        result = import_file(path, source_format)
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    write_jsonl(output, result.articles)
+    for skip in result.skipped:
+        err.print(f"[yellow]skipped[/yellow] {skip.where}: {skip.reason}", highlight=False)
+    err.print(f"{len(result.articles)} articles, {result.sentences} labelled sentences → {output}; {len(result.skipped)} skipped")
+    if not result.articles:
+        raise typer.Exit(1)
+
+
+@app.command("export-tasks")
+def export_tasks_command(
+    path: Annotated[Path, typer.Argument(help="scored JSONL (framing score output)")],
+    to: Annotated[str, typer.Option("--to", help="labelstudio | doccano")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="tasks file (Label Studio: JSON, doccano: JSONL)")],
+) -> None:
+    """Pre-annotated tasks from model predictions, so annotators correct instead of starting blank."""
+    from framing.annotations import LABEL_STUDIO_CONFIG, export_tasks
+    from framing.record import read_jsonl
+
+    try:
+        articles = read_jsonl(path)
+        text = export_tasks(articles, to)
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with atomic_writer(output) as handle:
+        handle.write(text)
+    err.print(f"{len(articles)} tasks → {output}")
+    if to == "labelstudio":
+        config = output.with_name(output.stem + ".labeling-config.xml")
+        with atomic_writer(config) as handle:
+            handle.write(LABEL_STUDIO_CONFIG)
+        err.print(f"Label Studio labeling config → {config} (paste it into the project's Labeling Interface)")
+
+
+@app.command()
+def suggest(
+    path: Annotated[Path, typer.Argument(help="scored JSONL (framing score output)")],
+    n: Annotated[int, typer.Option("-n", help="how many sentences")] = 50,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="write the suggestions as JSONL")] = None,
+    diversity: Annotated[float, typer.Option(help="0: most uncertain only; 1: most varied only")] = 0.3,
+) -> None:
+    """The sentences whose annotation would help the model most (uncertain, and not all alike)."""
+    from framing.record import read_jsonl
+    from framing.suggest import suggest as pick
+
+    try:
+        picks = pick(read_jsonl(path), n, diversity)
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"{len(picks)} sentences to annotate next")
+    for column in ("article", "#", "predicted", "uncertainty", "sentence"):
+        table.add_column(column)
+    for s in picks:
+        table.add_row(s.article_id, str(s.sentence_index), s.label, f"{s.uncertainty:.2f}", s.sentence[:100])
+    Console(soft_wrap=False).print(table)
+    if output:
+        with atomic_writer(output) as handle:
+            handle.writelines(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in picks)
+        err.print(f"→ {output}")
+
+
+models_app = typer.Typer(help="List the models and choose the default one.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Models in models/ with their held-out macro-F1; * marks the default."""
+    from framing.model import QUALITY_SET, list_models
+
+    table = Table(title=f"models (macro-F1 on {QUALITY_SET})")
+    for column in ("", "name", "kind", "macro-F1"):
+        table.add_column(column)
+    for e in list_models():
+        table.add_row("*" if e.is_default else "", e.name, e.kind, "–" if e.macro_f1 is None else f"{e.macro_f1:.3f}")
+    Console().print(table)
+
+
+@models_app.command("use")
+def models_use(
+    name: Annotated[str, typer.Argument(help="a model directory name under models/")],
+    force: Annotated[bool, typer.Option("--force", help="switch even if its held-out macro-F1 is lower")] = False,
+) -> None:
+    """Make NAME the default model; refuses a model that scores lower than the current default."""
+    from framing.model import use_model
+
+    try:
+        entry = use_model(name, force=force)
+    except ModelError as exc:
+        err.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    err.print(f"default model is now {entry.name}" + (f" (macro-F1 {entry.macro_f1:.3f})" if entry.macro_f1 is not None else ""))

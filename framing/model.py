@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from framing.attribution import SpanGuess
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+"""The repository's model folder; ``FRAMING_MODELS_DIR`` names another (``models_dir()``)."""
+
+QUALITY_SET = "annotations-test"
+"""The held-out set whose macro-F1 decides whether a model may replace the default."""
 
 
 class ModelError(RuntimeError):
@@ -50,15 +54,96 @@ class SentenceModel(Protocol):
     def predict_proba(self, articles: list[Article]) -> list[np.ndarray]: ...
 
 
+def models_dir() -> Path:
+    """Where named models live and ``DEFAULT`` names the default one."""
+    return Path(os.environ.get("FRAMING_MODELS_DIR") or MODELS_DIR)
+
+
 def default_model_dir() -> Path:
     """The directory ``load_model()`` reads when it is given none."""
     env = os.environ.get("FRAMING_MODEL")
     if env:
         return Path(env)
-    pointer = MODELS_DIR / "DEFAULT"
+    pointer = models_dir() / "DEFAULT"
     if not pointer.exists():
         raise ModelError(f"no default model: {pointer} is missing (pass --model DIR)")
-    return MODELS_DIR / pointer.read_text(encoding="utf-8").strip()
+    return models_dir() / pointer.read_text(encoding="utf-8").strip()
+
+
+@dataclass
+class ModelEntry:
+    """A model directory under ``models_dir()`` as ``framing models list`` shows it."""
+
+    name: str
+    kind: str
+    macro_f1: float | None
+    is_default: bool
+    info: dict[str, Any]
+
+
+def list_models() -> list[ModelEntry]:
+    """Every model directory under ``models_dir()``, with its held-out macro-F1 where it has one."""
+    root = models_dir()
+    pointer = root / "DEFAULT"
+    default = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
+    out = []
+    for info_path in sorted(root.glob("*/framing-model.json")):
+        try:
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            continue
+        out.append(ModelEntry(info_path.parent.name, str(info.get("kind")), macro_f1(info), info_path.parent.name == default, info))
+    return out
+
+
+def macro_f1(info: dict[str, Any]) -> float | None:
+    """Held-out macro-F1 of a model on ``QUALITY_SET``, from its stored metrics."""
+    try:
+        return float(info["metrics"][QUALITY_SET]["labels"]["macro_f1"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def comparison(new: ModelEntry, current: ModelEntry) -> tuple[str, float, float] | None:
+    """(held-out set, new macro-F1, current macro-F1) on the same data: ``QUALITY_SET`` first, else a set
+    the new model was measured on together with the current one when it was retrained from it."""
+    new_metrics = new.info.get("metrics") or {}
+    sets = sorted((k for k, v in new_metrics.items() if isinstance(v, dict) and "labels" in v), key=lambda k: k != QUALITY_SET)
+    retrained_from_current = Path(str(new.info.get("continued_from", ""))).name == current.name
+    for name in sets:
+        mine = new_metrics[name]["labels"]["macro_f1"]
+        theirs = (current.info.get("metrics") or {}).get(name, {}).get("labels", {}).get("macro_f1")
+        if theirs is None and retrained_from_current:
+            theirs = (new.info.get("baseline_metrics") or {}).get(name, {}).get("labels", {}).get("macro_f1")
+        if theirs is not None:
+            return name, float(mine), float(theirs)
+    return None
+
+
+def use_model(name: str, force: bool = False) -> ModelEntry:
+    """Make ``name`` the default model. Refuses one whose held-out macro-F1 is lower than the current
+    default's on the same data (or that cannot be compared), unless ``force``."""
+    from framing.io import atomic_writer
+
+    entries = {e.name: e for e in list_models()}
+    if name not in entries:
+        raise ModelError(f"no model named {name!r} in {models_dir()} (have: {', '.join(sorted(entries)) or 'none'})")
+    new = entries[name]
+    current = next((e for e in entries.values() if e.is_default), None)
+    if current is not None and current.name != name and not force:
+        compared = comparison(new, current)
+        if compared is None:
+            raise ModelError(f"cannot compare {name} with {current.name}: no held-out macro-F1 on the same data (use --force)")
+        where, mine, theirs = compared
+        if mine < theirs:
+            raise ModelError(
+                f"{name} has macro-F1 {mine:.3f} on {where}, lower than the current default {current.name} "
+                f"({theirs:.3f}); use --force to switch anyway"
+            )
+    with atomic_writer(models_dir() / "DEFAULT") as handle:
+        handle.write(name + "\n")
+    new.is_default = True
+    return new
 
 
 def load_model(path: str | Path | None = None) -> SentenceModel:

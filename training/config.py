@@ -95,6 +95,12 @@ class TransformerConfig(YamlConfig):
     lr: float = 5e-5
     head_lr: float = 1e-3
     warmup: float = 0.06
+    init_model: str | None = None
+    """Continue training this model directory ("default": the current default model) instead of
+    starting from ``base_model``: how a model is retrained on new annotations."""
+    annotations: list[str] = field(default_factory=list)
+    """New annotation files (JSONL records, e.g. from ``framing import``), trained on as source ``new``;
+    their articles are split by id like ours, and their test part is held out."""
     compact: bool = False
     """Save int8 word embeddings and fp16 weights (a quarter of the size; see ``TransformerModel.save``)."""
     tag_weight: float = 1.0
@@ -108,7 +114,7 @@ class TransformerConfig(YamlConfig):
         _check_kind(self.kind, "transformer-window")
         _check_sources(self.sources)
         for key in list(self.source_weights) + list(self.max_articles):
-            if key not in KNOWN_SOURCES:
+            if key not in (*KNOWN_SOURCES, "new"):
                 raise ValueError(f"source_weights/max_articles: unknown source {key!r}")
         if not 16 <= self.max_tokens <= 512:
             raise ValueError(f"max_tokens: must be between 16 and 512, got {self.max_tokens!r}")

@@ -165,32 +165,122 @@ def load_base(config: TransformerConfig) -> TransformerModel:
     return TransformerModel(network, tokenizer, info)
 
 
+def versioned(directory: str | Path) -> Path:
+    """``directory``, or ``directory-v2``, ``-v3``... when it already holds a model: a run never
+    overwrites a model, least of all the one in use."""
+    path = Path(directory)
+    if not (path / "framing-model.json").exists():
+        return path
+    n = 2
+    while (path.with_name(f"{path.name}-v{n}") / "framing-model.json").exists():
+        n += 1
+    return path.with_name(f"{path.name}-v{n}")
+
+
+def new_annotations(paths: list[str]) -> tuple[list[Article], list[Article]]:
+    """Train and held-out test articles of new annotation files (split by article id, like ours)."""
+    from framing.record import read_jsonl
+    from training.splits import split_articles
+
+    articles = [a for path in paths for a in read_jsonl(path)]
+    for a in articles:
+        a.meta["source_set"] = "new"
+    splits = split_articles(articles)
+    return splits["train"] + splits["dev"], splits["test"]
+
+
 def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
     torch.set_num_threads(config.threads)
     started = time.perf_counter()
+    output_dir = versioned(config.output_dir)
     train, held_out = data.training_sets(config.sources, config.max_articles, config.seed)
-    model = load_base(config)
+    if config.annotations:
+        new_train, new_test = new_annotations(config.annotations)
+        train += new_train
+        if new_test:
+            held_out["new-test"] = new_test
+        log(f"new annotations: {len(new_train)} articles to train on, {len(new_test)} held out")
+    previous = None
+    if config.init_model:
+        from framing.model import default_model_dir
+
+        init_dir = default_model_dir() if config.init_model == "default" else Path(config.init_model)
+        model = TransformerModel.load(init_dir)
+        previous = TransformerModel.load(init_dir)
+        model.info = {**model.info, "name": config.name, "config": config.to_dict(), "continued_from": str(init_dir)}
+        log(f"continuing from {init_dir}")
+    else:
+        model = load_base(config)
     dataset = window_dataset(model, train, config.source_weights)
     log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
+    model.network.train()
     model.info["training"] = train_model(model, dataset, config, log)
+    base = model.info.get("base_model", config.base_model)
     model.info["description"] = (
-        f"Fine-tuned {config.base_model} (all-MiniLM-L6-v2, 6 layers × 384): windows of up to {config.max_tokens} tokens of "
+        f"Fine-tuned {base} (all-MiniLM-L6-v2, 6 layers × 384): windows of up to {config.max_tokens} tokens of "
         "consecutive sentences, mean-pooled per sentence, three heads (other? editorial? attributed?) combined into four labels, "
         "and a token tagger for the source and cue spans of each claim."
+        + (f" Continued from {model.info['continued_from']} with new annotations." if previous is not None else "")
         + (" Stored compact: int8 word embeddings, fp16 elsewhere, read back into fp32." if config.compact else "")
     )
     if config.compact:
         # Measure what is shipped: the compact weights, read back.
-        model.save(config.output_dir, compact=True)
-        model = TransformerModel.load(config.output_dir)
+        model.save(output_dir, compact=True)
+        model = TransformerModel.load(output_dir)
     log("evaluating on held-out sets")
     model.info["metrics"] = evaluate_all(model, held_out)
+    if previous is not None:
+        model.info["baseline_metrics"] = evaluate_all(previous, held_out)
+        model.info["baseline_name"] = f"previous model ({Path(model.info['continued_from']).name})"
+        changed = changed_sentences(previous, model, held_out)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with open(output_dir / "changed.jsonl", "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in changed)
+        log(comparison_text(model.info["metrics"], model.info["baseline_metrics"], changed, output_dir))
     model.info["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
-    model.save(config.output_dir, compact=config.compact)
+    model.save(output_dir, compact=config.compact)
     card = model_card.render(model.info, model.info["description"])
-    (Path(config.output_dir) / "README.md").write_text(card, encoding="utf-8")
-    log(f"saved {config.output_dir}")
+    (output_dir / "README.md").write_text(card, encoding="utf-8")
+    model.info["saved_as"] = output_dir.name
+    log(f"saved {output_dir}")
     return model
+
+
+def changed_sentences(old: TransformerModel, new: TransformerModel, held_out: dict[str, list[Article]]) -> list[dict[str, Any]]:
+    """Held-out sentences whose predicted label differs between two models, with the gold label."""
+    import copy
+
+    from framing.score import score_articles
+
+    out = []
+    for name, gold in held_out.items():
+        before = score_articles(copy.deepcopy(gold), old)
+        after = score_articles(copy.deepcopy(gold), new)
+        for g, b, a in zip(gold, before, after):
+            for i, (gs, bs, as_) in enumerate(zip(g.sentences, b.sentences, a.sentences)):
+                if bs.label != as_.label:
+                    out.append({"set": name, "article_id": g.id, "sentence_index": i, "sentence": g.text[gs.start : gs.end],
+                                "gold": gs.label, "before": bs.label, "after": as_.label})
+    return out
+
+
+def comparison_text(new: dict[str, Any], old: dict[str, Any], changed: list[dict[str, Any]], output_dir: Path) -> str:
+    """The side-by-side comparison printed after a retrain."""
+    from training.evaluation import headline
+
+    lines = ["", f"{'set':18} {'metric':30} {'before':>8} {'after':>8}"]
+    for name, result in new.items():
+        before = dict(headline(old.get(name, {})))
+        for metric, value in headline(result):
+            if "span" in metric or metric not in before:
+                continue
+            lines.append(f"{name:18} {metric:30} {before[metric]:8.3f} {value:8.3f}")
+    better = sum(c["after"] == c["gold"] for c in changed if c["gold"])
+    worse = sum(c["before"] == c["gold"] for c in changed if c["gold"])
+    lines.append(f"{len(changed)} held-out sentences changed label ({better} now right, {worse} now wrong); listed in {output_dir / 'changed.jsonl'}")
+    for c in changed[:10]:
+        lines.append(f"  [{c['set']}] {c['before']} → {c['after']} (gold {c['gold']}): {c['sentence'][:90]}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,8 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", type=Path)
     parser.add_argument("--output-dir")
     parser.add_argument("--max-minutes", type=float)
+    parser.add_argument("--annotations", nargs="*", help="new annotation files (JSONL records)")
     args = parser.parse_args(argv)
-    config = TransformerConfig.from_yaml(args.config, output_dir=args.output_dir, max_minutes=args.max_minutes)
+    config = TransformerConfig.from_yaml(args.config, output_dir=args.output_dir, max_minutes=args.max_minutes, annotations=args.annotations or None)
     model = run(config, log=lambda m: print(m, flush=True))
     print(json.dumps(model.info["metrics"], indent=2))
     return 0

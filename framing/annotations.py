@@ -1,0 +1,229 @@
+"""Annotations in and out: Label Studio and doccano exports, a simple CSV, and our JSONL.
+
+``import_file`` turns an export into article records with labelled sentences (and source/cue spans),
+reporting every row or span it could not use and why; ``export_tasks`` turns scored records into
+pre-annotated tasks, so annotators correct the model instead of starting blank.
+
+Label Studio: the text is in ``data.text``; each labelled region (``type: labels``) is a sentence with its
+label, or a ``source`` / ``cue`` span inside one. doccano (sequence labelling JSONL): ``text`` with
+``label: [[start, end, name], ...]`` or ``entities: [{start_offset, end_offset, label}, ...]``.
+CSV: ``article_id, sentence, label`` rows, sentences of one article in order.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framing.record import LABELS, Article, RecordError, Sentence, Span, iter_jsonl, LineError
+
+SPAN_ROLES = ("source", "cue")
+FORMATS = ("labelstudio", "doccano", "csv", "jsonl")
+
+
+@dataclass
+class Skipped:
+    """Something in an export that was not imported, and why."""
+
+    where: str
+    reason: str
+
+
+@dataclass
+class Imported:
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def sentences(self) -> int:
+        return sum(1 for a in self.articles for s in a.sentences if s.label)
+
+
+def import_file(path: str | Path, fmt: str) -> Imported:
+    """Read an annotation export (``fmt`` one of ``FORMATS``) into article records."""
+    path = Path(path)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    result = Imported()
+    if fmt == "jsonl":
+        for item in iter_jsonl(path):
+            if isinstance(item, LineError):
+                result.skipped.append(Skipped(f"{item.path} line {item.line}", item.message))
+            elif not any(s.label for s in item.sentences):
+                result.skipped.append(Skipped(f"{path} article {item.id}", "no labelled sentence"))
+            else:
+                result.articles.append(item)
+        return result
+    if fmt == "csv":
+        return _import_csv(path, result)
+    for where, raw in _records(path, fmt):
+        try:
+            text, regions, article_id = _regions(raw, fmt, where)
+        except (KeyError, TypeError, ValueError) as exc:
+            result.skipped.append(Skipped(where, f"not a {fmt} task: {exc}"))
+            continue
+        article = _article(article_id, text, regions, where, result.skipped)
+        if article is not None:
+            result.articles.append(article)
+    return result
+
+
+def _records(path: Path, fmt: str) -> Iterator[tuple[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    if fmt == "labelstudio":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a Label Studio JSON export ({exc.msg} at line {exc.lineno})") from None
+        for i, task in enumerate(data if isinstance(data, list) else [data]):
+            yield f"{path} task {i + 1}", task
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{path} line {number}", json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield f"{path} line {number}", {"__error__": f"not valid JSON ({exc.msg})"}
+
+
+Region = tuple[int, int, str]
+
+
+def _regions(raw: dict[str, Any], fmt: str, where: str) -> tuple[str, list[Region], str]:
+    if "__error__" in raw:
+        raise ValueError(raw["__error__"])
+    if fmt == "labelstudio":
+        text = raw["data"]["text"]
+        annotations = [a for a in raw.get("annotations") or [] if not a.get("was_cancelled")]
+        # The latest annotation wins; with none, the task's predictions (an uncorrected pre-annotation) are not imported.
+        results = annotations[-1]["result"] if annotations else []
+        regions = []
+        for r in results:
+            if r.get("type") != "labels":
+                continue
+            value = r["value"]
+            for label in value.get("labels", []):
+                regions.append((int(value["start"]), int(value["end"]), str(label)))
+        article_id = str(raw.get("data", {}).get("id") or raw.get("id") or where)
+        return text, regions, article_id
+    text = raw["text"]
+    if "label" in raw and isinstance(raw["label"], list):
+        regions = [(int(s), int(e), str(name)) for s, e, name in raw["label"]]
+    else:
+        regions = [(int(x["start_offset"]), int(x["end_offset"]), str(x["label"])) for x in raw.get("entities", [])]
+    return text, regions, str(raw.get("article_id") or raw.get("id") or where)
+
+
+def _article(article_id: str, text: str, regions: list[Region], where: str, skipped: list[Skipped]) -> Article | None:
+    sentences: list[Sentence] = []
+    spans: list[Region] = []
+    for start, end, label in sorted(regions):
+        here = f"{where} span {start}-{end}"
+        if not 0 <= start < end <= len(text):
+            skipped.append(Skipped(here, f"offsets outside the text (length {len(text)})"))
+        elif label in SPAN_ROLES:
+            spans.append((start, end, label))
+        elif label not in LABELS:
+            skipped.append(Skipped(here, f"label {label!r} is not one of {', '.join(LABELS + SPAN_ROLES)}"))
+        elif sentences and start < sentences[-1].end:
+            skipped.append(Skipped(here, f"overlaps the sentence at {sentences[-1].start}-{sentences[-1].end}"))
+        else:
+            sentences.append(Sentence(start, end, label))
+    for start, end, role in spans:
+        owner = next((s for s in sentences if s.start <= start and end <= s.end), None)
+        if owner is None:
+            skipped.append(Skipped(f"{where} span {start}-{end}", f"{role} span lies in no labelled sentence"))
+        elif getattr(owner, role) is not None:
+            skipped.append(Skipped(f"{where} span {start}-{end}", f"second {role} span in one sentence"))
+        else:
+            setattr(owner, role, Span(start, end, text[start:end]))
+    if not sentences:
+        skipped.append(Skipped(where, "no labelled sentence"))
+        return None
+    try:
+        return Article.from_dict(Article(article_id, text, {"annotated_from": where}, sentences).to_dict(), where)
+    except RecordError as exc:
+        skipped.append(Skipped(where, str(exc)))
+        return None
+
+
+def _import_csv(path: Path, result: Imported) -> Imported:
+    rows: dict[str, list[tuple[str, str]]] = {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"article_id", "sentence", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))} (need article_id, sentence, label)")
+        for number, row in enumerate(reader, start=2):
+            where = f"{path} line {number}"
+            sentence, label = (row["sentence"] or "").strip(), (row["label"] or "").strip()
+            if not row["article_id"]:
+                result.skipped.append(Skipped(where, "empty article_id"))
+            elif not sentence:
+                result.skipped.append(Skipped(where, "empty sentence"))
+            elif label not in LABELS:
+                result.skipped.append(Skipped(where, f"label {label!r} is not one of {', '.join(LABELS)}"))
+            else:
+                rows.setdefault(row["article_id"], []).append((sentence, label))
+    for article_id, items in rows.items():
+        text, sentences = "", []
+        for sentence, label in items:
+            if text:
+                text += " "
+            sentences.append(Sentence(len(text), len(text) + len(sentence), label))
+            text += sentence
+        result.articles.append(Article(article_id, text, {"annotated_from": str(path)}, sentences))
+    return result
+
+
+LABEL_STUDIO_CONFIG = """<View>
+  <Header value="Label every sentence (guidelines: shared/annotation/GUIDELINES.md); mark the source and cue of claims."/>
+  <Labels name="label" toName="text">
+    <Label value="attributed_claim" background="#0072B2"/>
+    <Label value="editorial_framing" background="#D55E00"/>
+    <Label value="reported_fact" background="#009E73"/>
+    <Label value="other" background="#999999"/>
+    <Label value="source" background="#F0E442"/>
+    <Label value="cue" background="#CC79A7"/>
+  </Labels>
+  <Text name="text" value="$text" granularity="word"/>
+</View>
+"""
+
+
+def _regions_of(article: Article) -> list[Region]:
+    out: list[Region] = []
+    for s in article.sentences:
+        if s.label:
+            out.append((s.start, s.end, s.label))
+        for role in SPAN_ROLES:
+            span = getattr(s, role)
+            if span is not None:
+                out.append((span.start, span.end, role))
+    return out
+
+
+def export_tasks(articles: list[Article], fmt: str) -> str:
+    """Pre-annotated tasks: Label Studio JSON (predictions, to correct in its editor) or doccano JSONL."""
+    if fmt == "labelstudio":
+        tasks = []
+        for a in articles:
+            result = [
+                {"id": f"r{i}", "from_name": "label", "to_name": "text", "type": "labels",
+                 "value": {"start": s, "end": e, "text": a.text[s:e], "labels": [label]}}
+                for i, (s, e, label) in enumerate(_regions_of(a))
+            ]
+            model = str(a.meta.get("model", "framing"))
+            tasks.append({"data": {"id": a.id, "text": a.text, "meta": a.meta}, "predictions": [{"model_version": model, "result": result}]})
+        return json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "doccano":
+        return "".join(
+            json.dumps({"id": a.id, "text": a.text, "label": [[s, e, label] for s, e, label in _regions_of(a)]}, ensure_ascii=False) + "\n"
+            for a in articles
+        )
+    raise ValueError(f"unknown task format {fmt!r}: use labelstudio or doccano")
