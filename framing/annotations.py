@@ -53,7 +53,9 @@ def import_file(path: str | Path, fmt: str) -> Imported:
         for item in iter_jsonl(path):
             if isinstance(item, LineError):
                 result.skipped.append(Skipped(f"{item.path} line {item.line}", item.message))
-            elif not any(s.label for s in item.sentences):
+                continue
+            item = confirmed_only(item)
+            if not any(s.label for s in item.sentences):
                 result.skipped.append(Skipped(f"{path} article {item.id}", "no labelled sentence"))
             else:
                 result.articles.append(item)
@@ -70,6 +72,18 @@ def import_file(path: str | Path, fmt: str) -> Imported:
         if article is not None:
             result.articles.append(article)
     return result
+
+
+def confirmed_only(article: Article) -> Article:
+    """A record exported from a review (``meta.reviewed_by``) keeps labels and spans only on the sentences
+    the reviewer relabelled or confirmed (``reviewed: true``): the rest are the model's guesses, not
+    human labels, and must not be trained on as if they were."""
+    if not article.meta.get("reviewed_by"):
+        return article
+    for s in article.sentences:
+        if s.extra.get("reviewed") is not True:
+            s.label, s.source, s.cue = None, None, None
+    return article
 
 
 def _records(path: Path, fmt: str) -> Iterator[tuple[str, Any]]:

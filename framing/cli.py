@@ -178,6 +178,7 @@ def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: li
 def report(
     paths: Annotated[list[Path], typer.Argument(help="JSONL files of scored article records (the output of framing score)")],
     output: Annotated[Path, typer.Option("-o", "--output", help="directory for the HTML pages and index.html")] = Path("report"),
+    review: Annotated[bool, typer.Option("--review", help="add controls to correct labels and export the corrections as JSONL")] = False,
 ) -> None:
     """One self-contained HTML page per scored article, and an index.html for the batch."""
     from framing.record import LineError, iter_jsonl
@@ -198,7 +199,7 @@ def report(
                 failures.append(f"{path}: {exc.strerror or exc}")
                 err.print(f"[red]error:[/red] {path}: {exc.strerror or exc}", highlight=False)
 
-    result = write_report(records(), output, failures)
+    result = write_report(records(), output, failures, review=review)
     for message in result.failures[len(failures) :]:
         err.print(f"[yellow]not rendered[/yellow] {message}", highlight=False)
     err.print(f"{len(result.pages)} article pages and {result.index}")

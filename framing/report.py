@@ -131,8 +131,10 @@ def _environment() -> Environment:
     return env
 
 
-def render_article(page: ArticlePage, index_href: str | None = "index.html") -> str:
-    return _environment().get_template("article.html.j2").render(page=page, index_href=index_href)
+def render_article(page: ArticlePage, index_href: str | None = "index.html", review: bool = False) -> str:
+    """The page of one article; ``review`` adds the controls to correct labels and export the corrections."""
+    record = page.article.to_dict() if review else None
+    return _environment().get_template("article.html.j2").render(page=page, index_href=index_href, review=review, record=record)
 
 
 def render_index(rows: list[dict[str, Any]], outlets: list[dict[str, Any]], failures: list[str]) -> str:
@@ -146,7 +148,7 @@ class ReportResult:
     failures: list[str]
 
 
-def write_report(articles: Iterable[Article], directory: str | Path, read_failures: list[str] | None = None) -> ReportResult:
+def write_report(articles: Iterable[Article], directory: str | Path, read_failures: list[str] | None = None, review: bool = False) -> ReportResult:
     """Write one page per scored article and ``index.html`` into ``directory``. An article that cannot
     be rendered is listed in the index and in the result's ``failures``, and the others are still
     written. ``read_failures`` (filled while ``articles`` is read, e.g. bad JSONL lines) are listed too."""
@@ -159,7 +161,7 @@ def write_report(articles: Iterable[Article], directory: str | Path, read_failur
     for article in articles:
         try:
             page = article_page(article)
-            html = render_article(page)
+            html = render_article(page, review=review)
         except ValueError as exc:
             failed.append(str(exc))
             continue

@@ -166,3 +166,66 @@ def test_index_sorts_and_lists_outlets(browser, report_dir: Path) -> None:  # no
     href = rows.first.locator("a").get_attribute("href")
     assert (report_dir / href).exists()
     assert errors == []
+
+
+@pytest.mark.browser
+def test_review_relabel_export_import_and_reload(browser, seed: Article, tmp_path: Path) -> None:  # noqa: ANN001
+    from framing.annotations import import_file
+
+    article = _scored(seed)
+    article.meta["model"] = "tiny-test"
+    out = tmp_path / "review"
+    write_report([article], out, review=True)
+    path = next(out.glob("seed-*.html"))
+    plain = tmp_path / "plain"
+    write_report([article], plain)
+    assert 'id="export"' not in next(plain.glob("seed-*.html")).read_text(encoding="utf-8")  # off by default
+
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(path.as_uri())
+    page.fill("#reviewer", "Ana Reviewer")
+    page.locator("#reviewer").dispatch_event("change")
+    first, second = 2, 5  # attributed_claim, editorial_framing in the seed
+    assert seed.sentences[first].label == "attributed_claim" and seed.sentences[second].label != "reported_fact"
+    page.locator(f"#s{first}").focus()
+    page.keyboard.press("2")  # keyboard: editorial framing
+    page.keyboard.press("s")  # its source span is wrong
+    assert page.locator(f"#s{first} mark.src.wrong").count() == 1
+    page.locator(f"#s{second}").click()
+    page.locator(".set-label[data-label=reported_fact]").click()  # mouse: the menu
+    page.locator("#s7").focus()
+    page.keyboard.press("1")
+    page.keyboard.press("u")  # undo the third change
+    assert page.locator(".s.changed").count() == 2
+    assert page.locator(f"#s{first}").get_attribute("data-label") == "editorial_framing"
+    assert "2 changed" in page.locator("#review-count").inner_text()
+
+    page.reload()
+    assert page.locator(".s.changed").count() == 2, "corrections must survive a reload"
+    assert page.locator(f"#s{second}").get_attribute("data-label") == "reported_fact"
+    with page.expect_download() as info:
+        page.locator("#export").click()
+    exported = tmp_path / "corrections.jsonl"
+    info.value.save_as(exported)
+    assert errors == []
+    context.close()
+
+    [record] = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
+    assert record["meta"]["reviewed_by"] == "Ana Reviewer" and record["meta"]["model"] == "tiny-test" and record["meta"]["reviewed_at"]
+    before = [s.label for s in article.sentences]
+    after = [s["label"] for s in record["sentences"]]
+    assert [i for i, (a, b) in enumerate(zip(before, after)) if a != b] == [first, second]
+    assert after[first] == "editorial_framing" and after[second] == "reported_fact"
+    assert record["sentences"][first]["model_label"] == "attributed_claim"
+    assert "source" not in record["sentences"][first] and record["sentences"][first]["rejected_source"]["text"]
+    unchanged = article.sentences[second].source
+    assert record["sentences"][second].get("source") == (unchanged.to_dict() if unchanged else None)
+    assert "rejected_source" not in record["sentences"][second]
+    # Imported as is: only the reviewed sentences count as human labels.
+    [imported] = import_file(exported, "jsonl").articles
+    labelled = {i: s.label for i, s in enumerate(imported.sentences) if s.label}
+    assert labelled == {first: "editorial_framing", second: "reported_fact"}

@@ -138,3 +138,21 @@ def test_export_tasks_and_suggest_round_trip(tiny_model_dir: Path, tmp_path: Pat
     assert len(picks) == 5 and len({p["sentence_index"] for p in picks}) == 5
     margins = sorted((1 - (sorted(s.probs.values())[-1] - sorted(s.probs.values())[-2]) for s in original.sentences), reverse=True)
     assert min(p["uncertainty"] for p in picks) >= margins[5 * 5 - 1] - 1e-9  # all from the uncertain pool
+
+
+def test_reviewed_records_train_only_on_reviewed_sentences(seed, tmp_path: Path) -> None:  # noqa: ANN001
+    from framing.heads import sentence_targets
+    from training.train_transformer import new_annotations
+
+    record = seed.to_dict()
+    record["id"] = "rv-1"  # falls in the train split by its id's hash
+    record["meta"] = {"reviewed_by": "Ana", "reviewed_at": "2026-11-25T10:00:00Z", "model": "m"}
+    record["sentences"][3]["reviewed"] = True
+    record["sentences"][3]["model_label"] = "reported_fact"
+    path = tmp_path / "corrections.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    train, test = new_annotations([str(path)])
+    assert not test and len(train) == 1
+    targets = [sentence_targets(s) for s in train[0].sentences]
+    assert [i for i, t in enumerate(targets) if t] == [3]
+    assert train[0].meta["source_set"] == "new"

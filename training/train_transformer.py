@@ -182,7 +182,9 @@ def new_annotations(paths: list[str]) -> tuple[list[Article], list[Article]]:
     from framing.record import read_jsonl
     from training.splits import split_articles
 
-    articles = [a for path in paths for a in read_jsonl(path)]
+    from framing.annotations import confirmed_only
+
+    articles = [confirmed_only(a) for path in paths for a in read_jsonl(path)]
     for a in articles:
         a.meta["source_set"] = "new"
     splits = split_articles(articles)
