@@ -8,7 +8,7 @@ Corpus: the PTC dev articles and the BASIL articles of 2016-2019 in ../shared/da
 - end to end (``framing score corpus.jsonl -o out.jsonl`` in a child process: start-up, model load, reading,
   segmentation, scoring, attribution, profiles, JSONL writing): sentences/s, articles/s, peak RSS;
 - the scoring loop alone for each backend (torch fp32, torch dynamic int8), with macro-F1 on the held-out
-  sets that score in seconds (annotations-test, CheckThat! dev);
+  sets that score in seconds (annotations-test, CheckThat! dev), and fp32 without the technique head;
 - the naive baseline: the transformers ``pipeline("text-classification")`` on the same encoder and heads,
   one sentence at a time, no context;
 - FLOPs per sentence and the share of the machine's fp32 matmul throughput (torch, same process) reached.
@@ -171,6 +171,12 @@ def main() -> int:
         articles = [Article(**{k: v for k, v in json.loads(line).items()}) for line in corpus.read_text(encoding="utf-8").splitlines()]
 
         results = {}
+        if getattr(model, "network", None) is not None and model.network.techniques is not None:
+            model.use_techniques = False
+            seconds, n_sent = scoring_loop(model, articles)
+            model.use_techniques = True
+            results["torch fp32, --no-techniques"] = {"sent_s": n_sent / seconds}
+            print(f"scoring loop, torch fp32 without the technique head: {n_sent / seconds:.0f} sentences/s")
         for name, m in (("torch fp32", model), ("torch dynamic int8", model.quantized())):
             seconds, n_sent = scoring_loop(m, articles)
             results[name] = {"sent_s": n_sent / seconds, **quality(m)}
@@ -185,6 +191,9 @@ def main() -> int:
         print(f"FLOPs per sentence (windows incl. attention): {fps / 1e9:.2f} GFLOP; fp32 scoring reaches {fps * fp32 / 1e9:.0f} GFLOP/s = {fps * fp32 / 1e9 / gflops:.0%} of the matmul benchmark")
         e2e_rate = e2e["sentences"] / e2e["wall_s"]
         print(f"ratios: end to end / naive = {e2e_rate / naive:.1f}x; scoring loop fp32 / naive = {fp32 / naive:.1f}x; int8 / fp32 = {results['torch dynamic int8']['sent_s'] / fp32:.2f}x")
+        if "torch fp32, --no-techniques" in results:
+            cost = results["torch fp32, --no-techniques"]["sent_s"] / fp32 - 1
+            print(f"technique head costs {cost:.1%} of scoring-loop throughput")
     return 0
 
 

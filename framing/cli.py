@@ -73,6 +73,7 @@ def score(
     text_col: Annotated[str, typer.Option("--text-col", help="CSV/Parquet column holding the article text")] = "text",
     id_col: Annotated[str, typer.Option("--id-col", help="CSV/Parquet column holding the article id (default: row number)")] = "id",
     resume: Annotated[bool, typer.Option("--resume", help="continue a killed batch from OUTPUT.partial without rescoring what it has")] = False,
+    no_techniques: Annotated[bool, typer.Option("--no-techniques", help="skip the propaganda-technique head (a little faster)")] = False,
     engine: Annotated[Engine, typer.Option(help="local: this process; ray: a Ray cluster over a Parquet dataset (output: a directory of Parquet files)")] = Engine.local,
     ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (e.g. auto); default: start one on this machine")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Ray: model replicas (default: one per CPU of the cluster)")] = None,
@@ -82,6 +83,8 @@ def score(
         _score_on_ray(paths, output, model_dir, text_col, id_col, ray_address, workers, max_chars)
         return
     model = _load_model_or_exit(model_dir, "model")
+    if no_techniques and hasattr(model, "use_techniques"):
+        model.use_techniques = False
     started = time.perf_counter()
     outlets: dict[str, OutletStats] = {}
     labels: Counter[str] = Counter()
@@ -239,6 +242,12 @@ def evaluate(
             err.print(f"[red]error:[/red] {gold_path} has no labelled sentences")
             raise typer.Exit(2)
         result["calibration"] = calibration(gold, pred)
+        gold_techniques = {g.id: g.extra["techniques"] for g in gold if isinstance(g.extra.get("techniques"), list)}
+        if gold_techniques and any("techniques" in p.extra for p in pred):
+            from framing.techniques import span_metric
+
+            # SemEval-2020 Task 11 span metric, on the articles whose gold lists techniques.
+            result["techniques"] = span_metric(gold_techniques, {p.id: p.extra.get("techniques", []) for p in pred if p.id in gold_techniques})
         if plots:
             result["plots"] = save_plots(result, result["calibration"], str(plots), f"{role}-{model.name}")
         results[f"{role}: {model.name}"] = result
@@ -260,6 +269,12 @@ def evaluate(
     table.add_row("macro-F1 (3 main labels)", *[f"{results[n]['macro_f1']:.3f}" for n in names])
     table.add_row("accuracy", *[f"{results[n]['accuracy']:.3f}" for n in names])
     table.add_row("ECE", *[f"{results[n]['calibration']['ece']:.3f}" for n in names])
+    for kind in ("span", "technique_aware"):
+        if any("techniques" in results[n] for n in names):
+            table.add_row(
+                f"techniques: {kind.replace('_', '-')} span F1 (SemEval-2020)",
+                *[f"{results[n]['techniques'][kind]['f1']:.3f}" if "techniques" in results[n] else "–" for n in names],
+            )
     out.print(table)
     for name in names:
         matrix = Table(title=f"confusion, {name} (rows gold, columns predicted)")

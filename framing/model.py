@@ -38,6 +38,8 @@ class Prediction:
 
     probs: np.ndarray
     spans: list[list[SpanGuess]] = field(default_factory=list)
+    techniques: list[dict[str, Any]] | None = None
+    """Propaganda technique spans of the article (``framing.techniques``); None when not computed."""
 
 
 class SentenceModel(Protocol):

@@ -85,17 +85,32 @@ def article_profile(article: Article) -> dict[str, Any]:
         "by_kind": {k: kinds[k] for k in ("person", "organisation", "media", "anonymous", "unattributed")},
     }
     cues = framing_cues(article)
-    return {
+    out = {
         "sentences": n,
         "labels": labels,
         "sources": sources,
         "attribution": attribution,
         "framing_cues": cues,
-        "summary": summary(labels, sources, attribution, cues, n),
     }
+    found = article.extra.get("techniques")
+    if isinstance(found, list):
+        out["techniques"] = technique_profile(article, found)
+    out["summary"] = summary(labels, sources, attribution, cues, n, out.get("techniques"))
+    return out
 
 
-def summary(labels: dict[str, Any], sources: list[dict[str, Any]], attribution: dict[str, Any], cues: list[dict[str, Any]], n: int) -> str:
+def technique_profile(article: Article, found: list[dict[str, Any]]) -> dict[str, Any]:
+    """Technique counts, and the share of editorial-framing sentences that carry at least one technique."""
+    counts = Counter(str(t["technique"]) for t in found)
+    editorial = [s for s in article.sentences if s.label == "editorial_framing"]
+    carrying = sum(any(t["start"] < s.end and s.start < t["end"] for t in found) for s in editorial)
+    return {"counts": dict(counts.most_common()), "spans": len(found), "editorial_with_technique": _share(carrying, len(editorial))}
+
+
+def summary(
+    labels: dict[str, Any], sources: list[dict[str, Any]], attribution: dict[str, Any], cues: list[dict[str, Any]], n: int,
+    techniques: dict[str, Any] | None = None,
+) -> str:
     """A few plain sentences a reviewer can check against the highlighted text."""
     if n == 0:
         return "No sentences."
@@ -121,6 +136,9 @@ def summary(labels: dict[str, Any], sources: list[dict[str, Any]], attribution: 
     if cues:
         words = Counter(c["text"].lower() for c in cues)
         parts.append("Loaded attribution cues frame sources: " + ", ".join(f'"{w}"' + (f" ×{k}" if k > 1 else "") for w, k in words.most_common()) + ".")
+    if techniques and techniques["spans"]:
+        top = ", ".join(f"{name.replace('_', ' ')} ×{k}" for name, k in list(techniques["counts"].items())[:3])
+        parts.append(f"{techniques['spans']} propaganda-technique spans ({top}).")
     if edit["share"] >= 0.3:
         parts.append("Editorial framing is heavy: nearly a third or more of the sentences.")
     return " ".join(parts)
@@ -139,6 +157,7 @@ class OutletStats:
     kinds: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
     loaded_cues: int = 0
+    techniques: Counter[str] = field(default_factory=Counter)
 
     def add(self, profile: dict[str, Any]) -> None:
         self.articles += 1
@@ -149,6 +168,7 @@ class OutletStats:
         self.kinds.update(profile["attribution"]["by_kind"])
         self.sources.update({x["name"]: x["claims"] for x in profile["sources"]})
         self.loaded_cues += len(profile["framing_cues"])
+        self.techniques.update((profile.get("techniques") or {}).get("counts", {}))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +183,7 @@ class OutletStats:
             "unattributed": _share(self.kinds["unattributed"], self.claims),
             "top_sources": [{"name": n, "claims": c} for n, c in self.sources.most_common(5)],
             "loaded_cues": self.loaded_cues,
+            "techniques": dict(self.techniques.most_common()),
         }
 
 

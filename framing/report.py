@@ -38,11 +38,12 @@ KIND_NAMES = {"person": "named person", "organisation": "organisation", "media":
 
 @dataclass
 class Piece:
-    """A run of text inside a sentence: plain, or a source or cue span."""
+    """A run of text inside a sentence: plain, or a source or cue span, possibly inside technique spans."""
 
     text: str
     role: str = ""  # "", "source" or "cue"
     loaded: bool = False
+    techniques: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +58,7 @@ class SentenceView:
     cue: str = ""
     loaded: bool = False
     before: str = ""  # the text between the previous sentence and this one
+    techniques: list[tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -79,21 +81,21 @@ def page_filename(article_id: str) -> str:
     return f"{slug}-{hashlib.sha1(article_id.encode('utf-8')).hexdigest()[:8]}.html"
 
 
-def _pieces(article: Article, sentence: Sentence) -> list[Piece]:
-    marks = sorted(
-        ((span.start, span.end, role, bool(span.loaded)) for role, span in (("source", sentence.source), ("cue", sentence.cue)) if span),
-        key=lambda m: m[0],
-    )
-    pieces, pos = [], sentence.start
-    for start, end, role, loaded in marks:
-        if start < pos:  # overlapping spans: keep the first
-            continue
-        if start > pos:
-            pieces.append(Piece(article.text[pos:start]))
-        pieces.append(Piece(article.text[start:end], role, loaded))
-        pos = end
-    if pos < sentence.end:
-        pieces.append(Piece(article.text[pos : sentence.end]))
+def _pieces(article: Article, sentence: Sentence, techniques: list[dict[str, Any]]) -> list[Piece]:
+    """Cut the sentence at every span boundary, so source/cue marks and (overlapping) technique spans nest."""
+    marks = [(span.start, span.end, role, bool(span.loaded)) for role, span in (("source", sentence.source), ("cue", sentence.cue)) if span]
+    inside = [t for t in techniques if t["start"] < sentence.end and sentence.start < t["end"]]
+    cuts = {sentence.start, sentence.end}
+    for start, end, _, _ in marks:
+        cuts.update((start, end))
+    for t in inside:
+        cuts.update((max(t["start"], sentence.start), min(t["end"], sentence.end)))
+    points = sorted(c for c in cuts if sentence.start <= c <= sentence.end)
+    pieces = []
+    for a, b in zip(points, points[1:]):
+        mark = next((m for m in marks if m[0] <= a and b <= m[1]), None)
+        names = sorted({t["technique"] for t in inside if t["start"] <= a and b <= t["end"]})
+        pieces.append(Piece(article.text[a:b], mark[2] if mark else "", mark[3] if mark else False, names))
     return pieces
 
 
@@ -103,6 +105,7 @@ def article_page(article: Article) -> ArticlePage:
         raise ValueError(f"article {article.id!r} is not scored (sentences without a label): run `framing score` first")
     profile = article.extra.get("profile") or article_profile(article)
     page = ArticlePage(article, page_filename(article.id), profile)
+    techniques = [t for t in article.extra.get("techniques") or [] if isinstance(t, dict)]
     pos = 0
     for i, s in enumerate(article.sentences):
         src = s.source
@@ -110,7 +113,7 @@ def article_page(article: Article) -> ArticlePage:
             SentenceView(
                 index=i,
                 label=s.label or "other",
-                pieces=_pieces(article, s),
+                pieces=_pieces(article, s, techniques),
                 probs=[(label, float((s.probs or {}).get(label, 0.0))) for label in LABELS],
                 source=(src.resolved or src.text) if src else "",
                 source_text=src.text if src else "",
@@ -118,6 +121,7 @@ def article_page(article: Article) -> ArticlePage:
                 cue=s.cue.text if s.cue else "",
                 loaded=bool(s.cue and s.cue.loaded),
                 before=article.text[pos : s.start],
+                techniques=[(str(t["technique"]), float(t.get("prob", 0.0))) for t in techniques if t["start"] < s.end and s.start < t["end"]],
             )
         )
         pos = s.end

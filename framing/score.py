@@ -20,6 +20,7 @@ def prepare(article: Article) -> Article:
     """Segment an article that has no sentences; keep the spans of one that has, and clear their
     labels, spans, probabilities and the profile so that what comes out is the model's alone."""
     article.extra.pop("profile", None)
+    article.extra.pop("techniques", None)
     if not article.sentences:
         article.sentences = [Sentence(start, end) for start, end in segment(article.text)]
     else:
@@ -70,6 +71,8 @@ def score_articles(
 def _score_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article]:
     for article, prediction in zip(batch, model.predict(batch)):
         attach(apply_probs(article, prediction.probs, model.name), prediction.spans)
+        if prediction.techniques is not None:
+            article.extra["techniques"] = prediction.techniques
         article.extra["profile"] = article_profile(article)
         yield article
 

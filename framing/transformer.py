@@ -26,6 +26,7 @@ from torch import nn
 from framing.attribution import SpanGuess, decode_tags
 from framing.heads import HEADS, combine
 from framing.model import Prediction
+from framing.techniques import TECHNIQUES, decode_techniques
 from framing.record import Article
 
 KIND = "transformer-window"
@@ -42,19 +43,28 @@ class WindowClassifier(nn.Module):
         self.dropout = nn.Dropout(0.1)
         self.head = nn.Linear(hidden_size, n_heads)
         self.tagger = nn.Linear(hidden_size, len(TAGS))
+        self.techniques: nn.Module | None = None
+        """Optional multi-label token head for propaganda techniques (``technique_head``), trained on
+        the frozen encoder by ``training/train_techniques.py``."""
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, sentence_ids: torch.Tensor, n_sentences: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, sentence_ids: torch.Tensor, n_sentences: int, techniques: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``sentence_ids`` (batch, tokens) holds each token's sentence number in its window, -1 for
-        special and padding tokens. Returns sentence logits (batch, n_sentences, heads) and token tag
-        logits (batch, tokens, tags)."""
+        special and padding tokens. Returns sentence logits (batch, n_sentences, heads), token tag
+        logits (batch, tokens, tags) and, when asked and present, technique logits (batch, tokens, 14)."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         slots = torch.arange(n_sentences, device=input_ids.device)
         member = (sentence_ids.unsqueeze(1) == slots.view(1, -1, 1)).to(hidden.dtype)  # (B, S, T)
         pooled = member @ hidden / member.sum(-1, keepdim=True).clamp(min=1.0)
+        technique_logits = self.techniques(hidden) if techniques and self.techniques is not None else None
         hidden = self.dropout(hidden)
-        return self.head(self.dropout(pooled)), self.tagger(hidden)
+        return self.head(self.dropout(pooled)), self.tagger(hidden), technique_logits
+
+
+def technique_head(hidden_size: int, n_techniques: int) -> nn.Module:
+    """A small MLP over each token's encoder state: techniques need more than a linear cut."""
+    return nn.Sequential(nn.Linear(hidden_size, 256), nn.GELU(), nn.Linear(256, n_techniques))
 
 
 @dataclass
@@ -129,6 +139,9 @@ class TransformerModel:
         self.info = info
         self.max_tokens = int(info.get("max_tokens", 256))
         self.batch_windows = int(info.get("batch_windows", 16))
+        self.use_techniques = network.techniques is not None
+        """Set False to skip the technique head (``framing score --no-techniques``)."""
+        self.technique_thresholds = info.get("technique_thresholds", 0.5)
 
     @property
     def name(self) -> str:
@@ -158,21 +171,26 @@ class TransformerModel:
         """Per article, label probabilities for each sentence and the source/cue spans found in it."""
         heads = [np.zeros((len(a.sentences), len(HEADS)), dtype=np.float32) for a in articles]
         spans: list[list[list[SpanGuess]]] = [[[] for _ in a.sentences] for a in articles]
+        techniques: list[list[dict[str, Any]]] = [[] for _ in articles]
+        want_techniques = self.use_techniques and self.network.techniques is not None
         windows = self.windows(articles)
         # Similar lengths together: padding is compute thrown away.
         windows.sort(key=lambda w: len(w.input_ids))
         for i in range(0, len(windows), self.batch_windows):
             chunk = windows[i : i + self.batch_windows]
             batch = collate(chunk, self.tokenizer.pad_token_id)
-            logits, tag_logits = self.network(**batch)
+            logits, tag_logits, technique_logits = self.network(**batch, techniques=want_techniques)
             probs = torch.sigmoid(logits).numpy()
             tag_probs = torch.softmax(tag_logits, dim=-1).numpy()
-            for w, p, tp in zip(chunk, probs, tag_probs):
+            tech_probs = torch.sigmoid(technique_logits).numpy() if technique_logits is not None else None
+            for i, (w, p, tp) in enumerate(zip(chunk, probs, tag_probs)):
                 for slot, (a, s) in enumerate(w.members):
                     heads[a][s] = p[slot]
                     tokens = [k for k, sid in enumerate(w.sentence_ids) if sid == slot]
                     spans[a][s] = decode_tags([w.offsets[k] for k in tokens], tp[tokens], TAGS, articles[a].text)
-        return [Prediction(combine(h), sp) for h, sp in zip(heads, spans)]
+                    if tech_probs is not None:
+                        techniques[a].extend(decode_techniques([w.offsets[k] for k in tokens], tech_probs[i][tokens], articles[a].text, self.technique_thresholds))
+        return [Prediction(combine(h), sp, sorted(t, key=lambda x: (x["start"], x["end"])) if want_techniques else None) for h, sp, t in zip(heads, spans, techniques)]
 
     def predict_proba(self, articles: list[Article]) -> list[np.ndarray]:
         """Per article, an (n_sentences, 4) array of label probabilities in ``LABELS`` order."""
@@ -198,6 +216,9 @@ class TransformerModel:
             for key, value in getattr(self.network, name).state_dict().items()
         }
         save_file(layers, str(directory / "head.safetensors"))
+        if self.network.techniques is not None:
+            state = {k: v.detach().contiguous() for k, v in self.network.techniques.state_dict().items()}
+            save_file(state, str(directory / "techniques.safetensors"))
         info = {**self.info, "kind": KIND, "heads": list(HEADS), "tags": list(TAGS), "max_tokens": self.max_tokens}
         (directory / "framing-model.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
@@ -223,6 +244,9 @@ class TransformerModel:
         layers = load_file(str(directory / "head.safetensors"))
         for name in ("head", "tagger"):
             getattr(network, name).load_state_dict({k.split(".", 1)[1]: v for k, v in layers.items() if k.startswith(name + ".")})
+        if (directory / "techniques.safetensors").exists():
+            network.techniques = technique_head(encoder.config.hidden_size, len(TECHNIQUES))
+            network.techniques.load_state_dict(load_file(str(directory / "techniques.safetensors")))
         return cls(network, tokenizer, info)
 
 

@@ -27,3 +27,6 @@ def test_default_model_scores_the_seed_article() -> None:
     assert any(r and r.startswith("Yury Dashkin") for r in resolved)
     profile = article.extra["profile"]
     assert profile["sources"] and profile["attribution"]["claims"] == len(claims)
+    # The technique head ships with it, with its PTC dev figures.
+    assert "ptc-dev" in model.info["technique_metrics"]
+    assert all(t["technique"] in profile["techniques"]["counts"] for t in article.extra["techniques"])

@@ -32,7 +32,7 @@ def test_pooling_uses_only_each_sentences_tokens(tiny_transformer_dir: Path) -> 
         art.sentences = [framing.Sentence(0, 14), framing.Sentence(15, len(art.text))]
     batch = collate(model.windows([a, b]), model.tokenizer.pad_token_id)
     with torch.inference_mode():
-        logits, tag_logits = model.network(**batch)
+        logits, tag_logits, _ = model.network(**batch)
     assert logits.shape == (2, 2, 3)
     assert tag_logits.shape == (*batch["input_ids"].shape, 5)
     # Same first sentence, different neighbour: attention lets context change its logits.

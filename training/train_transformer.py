@@ -129,7 +129,7 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
             tags = torch.full(batch["input_ids"].shape, IGNORE, dtype=torch.long)
             for i, t in enumerate(rows["tags"]):
                 tags[i, : len(t)] = torch.tensor(t)
-            logits, tag_logits = network(**batch)
+            logits, tag_logits, _ = network(**batch)
             loss = masked_loss(logits, targets, weights)
             if (tags != IGNORE).any():
                 loss = loss + config.tag_weight * torch.nn.functional.cross_entropy(tag_logits.transpose(1, 2), tags, ignore_index=IGNORE)

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import framing
+from framing.cli import app
+from framing.record import Article
+from framing.techniques import TECHNIQUES, decode_techniques, span_metric
+from tests.conftest import SEED_TEXT
+
+
+def test_span_metric_gives_partial_credit() -> None:
+    gold = {"a": [{"start": 0, "end": 10, "technique": "Doubt"}, {"start": 20, "end": 30, "technique": "Loaded_Language"}]}
+    pred = {"a": [{"start": 5, "end": 10, "technique": "Doubt"}, {"start": 20, "end": 30, "technique": "Slogans"}]}
+    m = span_metric(gold, pred)
+    # Agnostic: both predicted spans lie wholly inside gold spans (P 1.0); gold covered 0.5 + 1.0 of 2 (R 0.75).
+    assert m["span"]["precision"] == pytest.approx(1.0) and m["span"]["recall"] == pytest.approx(0.75)
+    # Aware: only the Doubt span matches: P (1 + 0) / 2, R (0.5 + 0) / 2.
+    assert m["technique_aware"]["precision"] == pytest.approx(0.5) and m["technique_aware"]["recall"] == pytest.approx(0.25)
+    assert m["per_technique"]["Doubt"]["f1"] == pytest.approx(2 * 1.0 * 0.5 / 1.5)
+    assert m["per_technique"]["Slogans"]["f1"] == 0.0
+
+
+def test_decode_techniques_runs_per_technique() -> None:
+    offsets = [(-1, -1), (0, 4), (5, 9), (10, 14), (15, 19)]
+    probs = np.zeros((5, len(TECHNIQUES)))
+    doubt, loaded = TECHNIQUES.index("Doubt"), TECHNIQUES.index("Loaded_Language")
+    probs[1:3, doubt] = 0.9
+    probs[2:5, loaded] = 0.7
+    probs[0, :] = 0.99  # special token: ignored
+    spans = decode_techniques(offsets, probs, "aaaa bbbb cccc dddd", threshold=0.5)
+    assert [(s["technique"], s["start"], s["end"]) for s in spans] == [("Doubt", 0, 9), ("Loaded_Language", 5, 19)]
+    assert spans[0]["prob"] == pytest.approx(0.9)
+
+
+@pytest.fixture(scope="module")
+def technique_model_dir(tiny_transformer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from framing.transformer import TransformerModel, technique_head
+
+    directory = tmp_path_factory.mktemp("tiny-techniques")
+    model = TransformerModel.load(tiny_transformer_dir)
+    torch.manual_seed(1)
+    head = technique_head(32, len(TECHNIQUES))
+    with torch.no_grad():
+        head[2].bias.fill_(-3.0)
+        head[2].bias[TECHNIQUES.index("Loaded_Language")] = 0.5  # fires on many tokens
+    model.network.techniques = head
+    model.info["technique_thresholds"] = 0.5
+    model.save(directory)
+    return directory
+
+
+def test_score_adds_techniques_profile_and_can_skip_them(technique_model_dir: Path, tmp_path: Path) -> None:
+    model = framing.load_model(technique_model_dir)
+    article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), model)
+    found = article.extra["techniques"]
+    assert found and all(t["technique"] in TECHNIQUES and 0 <= t["start"] < t["end"] <= len(article.text) for t in found)
+    profile = article.extra["profile"]["techniques"]
+    assert profile["spans"] == len(found) and sum(profile["counts"].values()) == len(found)
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(app, ["score", str(SEED_TEXT), "-o", str(out), "--model", str(technique_model_dir), "--no-techniques"])
+    assert result.exit_code == 0
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert "techniques" not in record and "techniques" not in record["profile"]
+    # The head adds nothing to the sentence labels.
+    model.use_techniques = False
+    plain = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), model)
+    assert [s.label for s in plain.sentences] == [s.label for s in article.sentences]
+
+
+@pytest.mark.browser
+def test_report_marks_and_filters_techniques(technique_model_dir: Path, tmp_path: Path) -> None:
+    from framing.report import write_report
+    from tests.test_report import CHROMIUM
+
+    from playwright.sync_api import sync_playwright
+
+    article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), framing.load_model(technique_model_dir))
+    write_report([article], tmp_path)
+    page_path = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_path.as_uri())
+        assert page.locator(".tech").count() > 0
+        with_technique = page.locator('.s[data-techniques*="Loaded_Language"]').count()
+        assert 0 < with_technique
+        page.select_option("#technique-filter", "Loaded_Language")
+        assert page.locator(".s:visible").count() == with_technique
+        page.locator('.s[data-techniques*="Loaded_Language"]').first.focus()
+        assert "technique: Loaded Language" in page.locator("#tip").inner_text()
+        assert "Loaded Language" in page.locator("#techniques").inner_text()
+        assert errors == []
+        browser.close()
+
+
+def test_evaluate_reports_the_semeval_span_metric(technique_model_dir: Path, tiny_model_dir: Path, seed: Article, tmp_path: Path) -> None:
+    gold = copy.deepcopy(seed)
+    gold.extra["techniques"] = [{"start": 60, "end": 72, "technique": "Loaded_Language"}]
+    path = tmp_path / "gold.jsonl"
+    path.write_text(gold.to_json() + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(path), "--model", str(technique_model_dir), "--baseline", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    model_result = next(v for k, v in metrics.items() if k.startswith("model"))
+    assert model_result["techniques"]["span"]["gold"] == 1
+    assert 0.0 <= model_result["techniques"]["technique_aware"]["f1"] <= 1.0
+    assert "techniques" not in next(v for k, v in metrics.items() if k.startswith("baseline"))
