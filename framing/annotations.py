@@ -83,6 +83,9 @@ def confirmed_only(article: Article) -> Article:
     for s in article.sentences:
         if s.extra.get("reviewed") is not True:
             s.label, s.source, s.cue = None, None, None
+        elif "model_label" in s.extra or "rejected_source" in s.extra or "rejected_cue" in s.extra:
+            # Relabelled, or a span rejected: the right span was not marked.
+            s.extra["spans_marked"] = False
     return article
 
 
@@ -159,6 +162,9 @@ def _article(article_id: str, text: str, regions: list[Region], where: str, skip
     if not sentences:
         skipped.append(Skipped(where, "no labelled sentence"))
         return None
+    if not spans:
+        for s in sentences:
+            s.extra["spans_marked"] = False
     try:
         return Article.from_dict(Article(article_id, text, {"annotated_from": where}, sentences).to_dict(), where)
     except RecordError as exc:
@@ -189,7 +195,7 @@ def _import_csv(path: Path, result: Imported) -> Imported:
         for sentence, label in items:
             if text:
                 text += " "
-            sentences.append(Sentence(len(text), len(text) + len(sentence), label))
+            sentences.append(Sentence(len(text), len(text) + len(sentence), label, extra={"spans_marked": False}))
             text += sentence
         result.articles.append(Article(article_id, text, {"annotated_from": str(path)}, sentences))
     return result
@@ -237,7 +243,8 @@ def export_tasks(articles: list[Article], fmt: str) -> str:
         return json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
     if fmt == "doccano":
         return "".join(
-            json.dumps({"id": a.id, "text": a.text, "label": [[s, e, label] for s, e, label in _regions_of(a)]}, ensure_ascii=False) + "\n"
+            # doccano replaces "id" with its own number on export: the article id travels as "article_id".
+            json.dumps({"id": a.id, "article_id": a.id, "text": a.text, "label": [[s, e, label] for s, e, label in _regions_of(a)]}, ensure_ascii=False) + "\n"
             for a in articles
         )
     raise ValueError(f"unknown task format {fmt!r}: use labelstudio or doccano")

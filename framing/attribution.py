@@ -103,6 +103,10 @@ def decode_tags(
 def gold_spans(sentence: Sentence) -> list[tuple[str, int, int]] | None:
     """A gold sentence's source and cue spans as (role, start, end), or ``None`` when its corpus
     does not mark them (then the tagger learns nothing from it). A fully labelled sentence marks them."""
+    if sentence.extra.get("spans_marked") is False:
+        # Imported without span annotation (a CSV row, a task with no source/cue regions, a relabelled
+        # or rejected sentence in a review): its missing source is unknown, not "no source".
+        return None
     listed = sentence.extra.get("spans")
     if isinstance(listed, list):
         return [(str(x["role"]), int(x["start"]), int(x["end"])) for x in listed]

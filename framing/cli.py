@@ -25,7 +25,6 @@ from framing.io import (
     Columns,
     InputError,
     OutputWriter,
-    article_key,
     atomic_writer,
     read_inputs,
 )
@@ -98,7 +97,7 @@ def score(
     for outlet, profile in writer.resumed.profiles:
         outlets.setdefault(outlet, OutletStats(outlet)).add(profile)
     if writer.done:
-        err.print(f"resuming: {len(writer.done)} articles already scored in {output}.partial are skipped")
+        err.print(f"resuming: {sum(writer.done.values())} articles already scored in {output}.partial are skipped")
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} articles"),
         TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
@@ -108,7 +107,7 @@ def score(
             task = progress.add_task("scoring", total=None)
             items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
             if writer.done:
-                items = (i for i in items if isinstance(i, InputError) or article_key(i) not in writer.done)
+                items = (i for i in items if isinstance(i, InputError) or not writer.already_done(i))
             for item in score_items(items, model):
                 if isinstance(item, InputError):
                     failures.append(item)

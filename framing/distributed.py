@@ -43,6 +43,7 @@ class BatchScorer:
         plan: list[tuple[str, str | None]] = []  # per input row: its id and why it is refused, or None
         articles = []
         for n, (text, raw_id) in enumerate(zip(texts, ids)):
+            # Without --id-col, ids are only unique within a batch: pass --id-col for a dataset.
             article = Article(id=str(raw_id) if raw_id is not None else f"row-{n}", text=text if isinstance(text, str) else "")
             problem = check_article(article, self.max_chars)
             plan.append((article.id, problem))
@@ -93,6 +94,9 @@ def score_parquet(
     from framing.model import default_model_dir
 
     model_path = str(Path(model_dir) if model_dir is not None else default_model_dir())
+    if Path(output_dir).exists() and any(Path(output_dir).iterdir()):
+        # Old part files would be read back with the new ones as one dataset.
+        raise ValueError(f"{output_dir} is not empty: give a new or empty output directory")
     started_here = not ray.is_initialized()
     if started_here:
         # Locally: one model replica per core, plus one logical CPU for the light read and write tasks

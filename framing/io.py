@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -90,7 +91,11 @@ def read_inputs(paths: Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS, col
 def _read_file(path: Path, columns: Columns) -> Iterator[Item]:
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
-        yield from _from_lines(iter_jsonl(path))
+        for item in _from_lines(iter_jsonl(path)):
+            if isinstance(item, Article):
+                # Where it came from: two files may use the same ids (and --resume must tell them apart).
+                item.meta.setdefault("path", str(path))
+            yield item
         return
     if suffix in TABLE_SUFFIXES:
         yield from _read_table(path, columns)
@@ -133,6 +138,9 @@ def extract_html(html: str, name: str) -> tuple[str, dict[str, Any]]:
 
 
 def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
+    # csv's default field limit (131,072 characters) is below --max-chars: a long article would end the
+    # table; let check_article refuse it on its own instead.
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * DEFAULT_MAX_CHARS))
     with open(path, encoding="utf-8-sig", newline="") as handle:
         yield from csv.DictReader(handle)
 
@@ -326,7 +334,8 @@ class Resumed:
     """What an interrupted batch had already written: the keys of its articles, and per article its
     outlet and profile (so per-outlet totals cover the whole batch)."""
 
-    keys: set[str]
+    keys: Counter[str]
+    """How many articles of each key are done (a key may repeat: ids need not be unique)."""
     profiles: list[tuple[str, dict[str, Any]]]
 
 
@@ -334,7 +343,7 @@ def read_partial(path: Path) -> Resumed:
     """Read an interrupted JSONL output and cut off a last line that the kill left half-written."""
     import json
 
-    keys: set[str] = set()
+    keys: Counter[str] = Counter()
     profiles: list[tuple[str, dict[str, Any]]] = []
     good = 0
     with open(path, "rb") as handle:
@@ -347,7 +356,7 @@ def read_partial(path: Path) -> Resumed:
                 break
             if not line.endswith(b"\n"):
                 break
-            keys.add(key)
+            keys[key] += 1
             if meta.get("outlet") and isinstance(record.get("profile"), dict):
                 profiles.append((str(meta["outlet"]), record["profile"]))
             good += len(line)
@@ -375,7 +384,7 @@ class OutputWriter:
         if resume and (path is None or fmt != "jsonl"):
             raise ValueError("--resume needs a JSONL output file (-o OUT.jsonl); convert to CSV or Parquet afterwards")
         self.path, self.fmt = (Path(path) if path is not None else None), fmt
-        self.resumed = Resumed(set(), [])
+        self.resumed = Resumed(Counter(), [])
         self._written = 0
         self._partial: Path | None = None
         self._cm: Any = None
@@ -388,6 +397,10 @@ class OutputWriter:
             if resume and self._partial.exists():
                 self.resumed = read_partial(self._partial)
                 self._handle = open(self._partial, "a", encoding="utf-8", newline="")
+            elif self._partial.exists():
+                raise ValueError(
+                    f"{self._partial} holds an interrupted run: add --resume to continue it, or delete it to start over"
+                )
             else:
                 self._handle = open(self._partial, "w", encoding="utf-8", newline="")
         else:
@@ -400,8 +413,16 @@ class OutputWriter:
             self._csv.writeheader()
 
     @property
-    def done(self) -> set[str]:
+    def done(self) -> Counter[str]:
         return self.resumed.keys
+
+    def already_done(self, article: Article) -> bool:
+        """True (once per recorded copy) for an article the interrupted run already wrote."""
+        key = article_key(article)
+        if self.resumed.keys[key] > 0:
+            self.resumed.keys[key] -= 1
+            return True
+        return False
 
     def write(self, article: Article) -> None:
         if self.fmt == "jsonl":

@@ -8,6 +8,7 @@ The default model is the directory named in ``models/DEFAULT`` of this repositor
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -111,14 +112,27 @@ def comparison(new: ModelEntry, current: ModelEntry) -> tuple[str, float, float]
     the new model was measured on together with the current one when it was retrained from it."""
     new_metrics = new.info.get("metrics") or {}
     sets = sorted((k for k, v in new_metrics.items() if isinstance(v, dict) and "labels" in v), key=lambda k: k != QUALITY_SET)
-    retrained_from_current = Path(str(new.info.get("continued_from", ""))).name == current.name
+    # Retrained from the current model: the run measured both on exactly the same held-out articles,
+    # which beats figures stored with the current model by another run (or another code version).
+    same_run = (
+        Path(str(new.info.get("continued_from", ""))).name == current.name
+        and str(new.info.get("baseline_name", "")).startswith("previous model")
+    )
+
+    def f1(metrics: Any, name: str) -> float | None:
+        try:
+            value = float(metrics[name]["labels"]["macro_f1"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return None if math.isnan(value) else value
+
     for name in sets:
-        mine = new_metrics[name]["labels"]["macro_f1"]
-        theirs = (current.info.get("metrics") or {}).get(name, {}).get("labels", {}).get("macro_f1")
-        if theirs is None and retrained_from_current:
-            theirs = (new.info.get("baseline_metrics") or {}).get(name, {}).get("labels", {}).get("macro_f1")
-        if theirs is not None:
-            return name, float(mine), float(theirs)
+        mine = f1(new_metrics, name)
+        theirs = f1(new.info.get("baseline_metrics"), name) if same_run else None
+        if theirs is None:
+            theirs = f1(current.info.get("metrics"), name)
+        if mine is not None and theirs is not None:
+            return name, mine, theirs
     return None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from framing.attribution import source_kind
+from framing.attribution import HEDGE, source_kind
 from framing.record import LABELS, Article, Span
 
 NAMED_KINDS = ("person", "organisation", "media")
@@ -39,9 +39,14 @@ def claim_sources(article: Article) -> list[tuple[int, str, str] | None]:
             out.append((i, *previous))
         elif s.cue is None and previous is not None:
             out.append((i, *previous))
-        else:
+        elif HEDGE.search(article.text, s.start, s.end):
             previous = None
             out.append((i, "(no source given)", "unattributed"))
+        else:
+            # A cue ("she said") whose source was not found, or nothing at all: not a hedge, so not
+            # counted as attributed to nobody either.
+            previous = None
+            out.append((i, "(source not found)", "not_found"))
     return out
 
 
@@ -72,7 +77,7 @@ def article_profile(article: Article) -> dict[str, Any]:
     sources = [
         {"name": who, "kind": kinds.most_common(1)[0][0], "claims": sum(kinds.values())}
         for who, kinds in by_source.items()
-        if who != "(no source given)"
+        if who not in ("(no source given)", "(source not found)")
     ]
     sources.sort(key=lambda x: (-x["claims"], x["name"]))
     kinds = Counter(kind for _, _, kind in claims)
@@ -82,7 +87,8 @@ def article_profile(article: Article) -> dict[str, Any]:
         "named": _share(named, len(claims)),
         "anonymous": _share(kinds["anonymous"], len(claims)),
         "unattributed": _share(kinds["unattributed"], len(claims)),
-        "by_kind": {k: kinds[k] for k in ("person", "organisation", "media", "anonymous", "unattributed")},
+        "not_found": _share(kinds["not_found"], len(claims)),
+        "by_kind": {k: kinds[k] for k in ("person", "organisation", "media", "anonymous", "unattributed", "not_found")},
     }
     cues = framing_cues(article)
     out = {
@@ -124,7 +130,9 @@ def summary(
     if claims:
         text = f"{attribution['named'] * 100:.0f}% of claims have a named source, {attribution['anonymous'] * 100:.0f}% an anonymous one"
         if attribution["unattributed"]:
-            text += f", and {attribution['unattributed'] * 100:.0f}% none at all (hedges such as \"is said to\")"
+            text += f", {attribution['unattributed'] * 100:.0f}% none at all (hedges such as \"is said to\")"
+        if attribution["not_found"]:
+            text += f", and for {attribution['not_found'] * 100:.0f}% no source was found"
         parts.append(text + ".")
     if sources:
         top = sources[0]
@@ -181,6 +189,7 @@ class OutletStats:
             "named": _share(sum(self.kinds[k] for k in NAMED_KINDS), self.claims),
             "anonymous": _share(self.kinds["anonymous"], self.claims),
             "unattributed": _share(self.kinds["unattributed"], self.claims),
+            "not_found": _share(self.kinds["not_found"], self.claims),
             "top_sources": [{"name": n, "claims": c} for n, c in self.sources.most_common(5)],
             "loaded_cues": self.loaded_cues,
             "techniques": dict(self.techniques.most_common()),

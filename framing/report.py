@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, TemplateError, select_autoescape
 
 from framing.io import atomic_writer
 from framing.profile import OutletStats, article_profile
@@ -33,7 +33,7 @@ LABEL_STYLE = {
     "reported_fact": {"colour": "#009E73", "background": "#d3efe6", "icon": "■", "underline": "dotted"},
     "other": {"colour": "#6b6b6b", "background": "#ececec", "icon": "·", "underline": "none"},
 }
-KIND_NAMES = {"person": "named person", "organisation": "organisation", "media": "media outlet", "anonymous": "anonymous", "unattributed": "unattributed"}
+KIND_NAMES = {"person": "named person", "organisation": "organisation", "media": "media outlet", "anonymous": "anonymous", "unattributed": "unattributed (hedge)", "not_found": "source not found"}
 
 
 @dataclass
@@ -103,9 +103,14 @@ def article_page(article: Article) -> ArticlePage:
     """The view of one scored article that the page template renders."""
     if any(s.label is None for s in article.sentences):
         raise ValueError(f"article {article.id!r} is not scored (sentences without a label): run `framing score` first")
-    profile = article.extra.get("profile") or article_profile(article)
+    stored = article.extra.get("profile")
+    # A profile from another version, or edited by hand, is recomputed rather than trusted.
+    profile = stored if isinstance(stored, dict) and {"labels", "sources", "attribution", "framing_cues", "summary"} <= set(stored) else article_profile(article)
     page = ArticlePage(article, page_filename(article.id), profile)
-    techniques = [t for t in article.extra.get("techniques") or [] if isinstance(t, dict)]
+    techniques = [
+        t for t in article.extra.get("techniques") or []
+        if isinstance(t, dict) and isinstance(t.get("start"), int) and isinstance(t.get("end"), int) and isinstance(t.get("technique"), str)
+    ]
     pos = 0
     for i, s in enumerate(article.sentences):
         src = s.source
@@ -166,8 +171,8 @@ def write_report(articles: Iterable[Article], directory: str | Path, read_failur
         try:
             page = article_page(article)
             html = render_article(page, review=review)
-        except ValueError as exc:
-            failed.append(str(exc))
+        except (ValueError, KeyError, TypeError, TemplateError) as exc:
+            failed.append(str(exc) if isinstance(exc, ValueError) else f"article {getattr(article, 'id', '?')!r}: cannot render ({exc!r})")
             continue
         path = directory / page.filename
         with atomic_writer(path) as handle:

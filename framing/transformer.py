@@ -219,6 +219,8 @@ class TransformerModel:
         if self.network.techniques is not None:
             state = {k: v.detach().contiguous() for k, v in self.network.techniques.state_dict().items()}
             save_file(state, str(directory / "techniques.safetensors"))
+        else:
+            (directory / "techniques.safetensors").unlink(missing_ok=True)
         info = {**self.info, "kind": KIND, "heads": list(HEADS), "tags": list(TAGS), "max_tokens": self.max_tokens}
         (directory / "framing-model.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 

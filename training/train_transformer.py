@@ -210,12 +210,19 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
         model = TransformerModel.load(init_dir)
         previous = TransformerModel.load(init_dir)
         model.info = {**model.info, "name": config.name, "config": config.to_dict(), "continued_from": str(init_dir)}
+        if model.network.techniques is not None:
+            # The technique head was fitted on the old encoder's states: after fine-tuning it no longer
+            # matches, and its PTC figures would describe another model.
+            model.network.techniques = None
+            model.use_techniques = False
+            for key in ("techniques", "technique_thresholds", "technique_metrics"):
+                model.info.pop(key, None)
+            log("the technique head is not carried over: retrain it with python -m training.train_techniques")
         log(f"continuing from {init_dir}")
     else:
         model = load_base(config)
     dataset = window_dataset(model, train, config.source_weights)
     log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
-    model.network.train()
     model.info["training"] = train_model(model, dataset, config, log)
     base = model.info.get("base_model", config.base_model)
     model.info["description"] = (
