@@ -120,12 +120,19 @@ def _regions(raw: dict[str, Any], fmt: str, where: str) -> tuple[str, list[Regio
         # The latest annotation wins; with none, the task's predictions (an uncorrected pre-annotation) are not imported.
         results = annotations[-1]["result"] if annotations else []
         regions = []
+        to_py = _from_utf16(text)
         for r in results:
             if r.get("type") != "labels":
                 continue
             value = r["value"]
+            start, end = int(value["start"]), int(value["end"])
+            if to_py is not None and 0 <= start <= end < len(to_py):
+                # Label Studio counts UTF-16 code units: an emoji before a region shifts it by one.
+                start, end = to_py[start], to_py[end]
+            if "text" in value and text[start:end] != value["text"]:
+                raise ValueError(f"region {value['start']}-{value['end']} does not hold its text {value['text'][:40]!r}")
             for label in value.get("labels", []):
-                regions.append((int(value["start"]), int(value["end"]), str(label)))
+                regions.append((start, end, str(label)))
         article_id = str(raw.get("data", {}).get("id") or raw.get("id") or where)
         return text, regions, article_id
     text = raw["text"]
@@ -134,6 +141,21 @@ def _regions(raw: dict[str, Any], fmt: str, where: str) -> tuple[str, list[Regio
     else:
         regions = [(int(x["start_offset"]), int(x["end_offset"]), str(x["label"])) for x in raw.get("entities", [])]
     return text, regions, str(raw.get("article_id") or raw.get("id") or where)
+
+
+def _from_utf16(text: str) -> list[int] | None:
+    """Python offset of every UTF-16 offset of ``text``, or None when the two agree (no astral characters)."""
+    if all(ord(c) <= 0xFFFF for c in text):
+        return None
+    out = []
+    for i, c in enumerate(text):
+        out.extend([i, i + 1] if ord(c) > 0xFFFF else [i])
+    out.append(len(text))
+    return out
+
+
+def _to_utf16(text: str, offset: int) -> int:
+    return offset + sum(1 for c in text[:offset] if ord(c) > 0xFFFF)
 
 
 def _article(article_id: str, text: str, regions: list[Region], where: str, skipped: list[Skipped]) -> Article | None:
@@ -235,7 +257,7 @@ def export_tasks(articles: list[Article], fmt: str) -> str:
         for a in articles:
             result = [
                 {"id": f"r{i}", "from_name": "label", "to_name": "text", "type": "labels",
-                 "value": {"start": s, "end": e, "text": a.text[s:e], "labels": [label]}}
+                 "value": {"start": _to_utf16(a.text, s), "end": _to_utf16(a.text, e), "text": a.text[s:e], "labels": [label]}}
                 for i, (s, e, label) in enumerate(_regions_of(a))
             ]
             model = str(a.meta.get("model", "framing"))
