@@ -13,7 +13,7 @@ from tests.conftest import SEED, SEED_TEXT
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["score"], ["evaluate"], ["train"], ["report"]])
+@pytest.mark.parametrize("command", [[], ["score"], ["evaluate"], ["train"], ["report"], ["import"], ["export-tasks"], ["suggest"], ["models"], ["models", "use"]])
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
