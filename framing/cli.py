@@ -143,11 +143,11 @@ def _score_on_ray(paths: list[str], output: Optional[Path], model_dir: Optional[
     if len(paths) != 1 or output is None:
         err.print("[red]error:[/red] --engine ray takes one Parquet file or directory and -o OUTPUT_DIR")
         raise typer.Exit(2)
-    try:
-        import ray  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
         err.print("[red]error:[/red] --engine ray needs Ray: pip install 'framing[ray]'")
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
     from framing.distributed import score_parquet
 
     _load_model_or_exit(model_dir, "model")  # fail here, not in every worker
