@@ -44,6 +44,7 @@ class Piece:
     role: str = ""  # "", "source" or "cue"
     loaded: bool = False
     techniques: list[str] = field(default_factory=list)
+    technique_ids: list[int] = field(default_factory=list)  # positions in the record's ``techniques``
 
 
 @dataclass
@@ -84,18 +85,19 @@ def page_filename(article_id: str) -> str:
 def _pieces(article: Article, sentence: Sentence, techniques: list[dict[str, Any]]) -> list[Piece]:
     """Cut the sentence at every span boundary, so source/cue marks and (overlapping) technique spans nest."""
     marks = [(span.start, span.end, role, bool(span.loaded)) for role, span in (("source", sentence.source), ("cue", sentence.cue)) if span]
-    inside = [t for t in techniques if t["start"] < sentence.end and sentence.start < t["end"]]
+    inside = [(n, t) for n, t in enumerate(techniques) if t["start"] < sentence.end and sentence.start < t["end"]]
     cuts = {sentence.start, sentence.end}
     for start, end, _, _ in marks:
         cuts.update((start, end))
-    for t in inside:
+    for _, t in inside:
         cuts.update((max(t["start"], sentence.start), min(t["end"], sentence.end)))
     points = sorted(c for c in cuts if sentence.start <= c <= sentence.end)
     pieces = []
     for a, b in zip(points, points[1:]):
         mark = next((m for m in marks if m[0] <= a and b <= m[1]), None)
-        names = sorted({t["technique"] for t in inside if t["start"] <= a and b <= t["end"]})
-        pieces.append(Piece(article.text[a:b], mark[2] if mark else "", mark[3] if mark else False, names))
+        covering = [(n, t) for n, t in inside if t["start"] <= a and b <= t["end"]]
+        names = sorted({t["technique"] for _, t in covering})
+        pieces.append(Piece(article.text[a:b], mark[2] if mark else "", mark[3] if mark else False, names, [n for n, _ in covering]))
     return pieces
 
 
@@ -107,9 +109,11 @@ def article_page(article: Article) -> ArticlePage:
     # A profile from another version, or edited by hand, is recomputed rather than trusted.
     profile = stored if isinstance(stored, dict) and {"labels", "sources", "attribution", "framing_cues", "summary"} <= set(stored) else article_profile(article)
     page = ArticlePage(article, page_filename(article.id), profile)
+    # Malformed entries are replaced by a span that matches nothing, so positions still index the record.
     techniques = [
-        t for t in article.extra.get("techniques") or []
-        if isinstance(t, dict) and isinstance(t.get("start"), int) and isinstance(t.get("end"), int) and isinstance(t.get("technique"), str)
+        t if isinstance(t, dict) and isinstance(t.get("start"), int) and isinstance(t.get("end"), int) and isinstance(t.get("technique"), str)
+        else {"start": -1, "end": -1, "technique": ""}
+        for t in (article.extra.get("techniques") or [])
     ]
     pos = 0
     for i, s in enumerate(article.sentences):

@@ -91,7 +91,7 @@ def test_report_marks_and_filters_techniques(technique_model_dir: Path, tmp_path
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(page_path.as_uri())
-        assert page.locator(".tech").count() > 0
+        assert page.locator("#text .tech").count() > 0
         with_technique = page.locator('.s[data-techniques*="Loaded_Language"]').count()
         assert 0 < with_technique
         page.select_option("#technique-filter", "Loaded_Language")
@@ -115,3 +115,38 @@ def test_evaluate_reports_the_semeval_span_metric(technique_model_dir: Path, tin
     assert model_result["techniques"]["span"]["gold"] == 1
     assert 0.0 <= model_result["techniques"]["technique_aware"]["f1"] <= 1.0
     assert "techniques" not in next(v for k, v in metrics.items() if k.startswith("baseline"))
+
+
+@pytest.mark.browser
+def test_review_removes_a_technique_span(technique_model_dir: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from framing.report import write_report
+    from tests.test_report import CHROMIUM
+
+    article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), framing.load_model(technique_model_dir))
+    before = article.extra["techniques"]
+    write_report([article], tmp_path, review=True)
+    page_path = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_path.as_uri())
+        first = page.locator("#text .tech").first
+        ids = [int(n) for n in first.get_attribute("data-tech-ids").split(";")]
+        first.click()
+        assert "removed" in (first.get_attribute("class") or "")
+        page.reload()
+        assert "removed" in (page.locator("#text .tech").first.get_attribute("class") or ""), "removal must survive a reload"
+        with page.expect_download() as info:
+            page.locator("#export").click()
+        exported = tmp_path / "c.jsonl"
+        info.value.save_as(exported)
+        assert errors == []
+        browser.close()
+    record = json.loads(exported.read_text(encoding="utf-8"))
+    assert record["rejected_techniques"] == [before[n] for n in ids]
+    assert record["techniques"] == [t for n, t in enumerate(before) if n not in ids]
