@@ -5,7 +5,8 @@ reporting every row or span it could not use and why; ``export_tasks`` turns sco
 pre-annotated tasks, so annotators correct the model instead of starting blank.
 
 Label Studio: the text is in ``data.text``; each labelled region (``type: labels``) is a sentence with its
-label, or a ``source`` / ``cue`` span inside one. doccano (sequence labelling JSONL): ``text`` with
+label, a ``source`` / ``cue`` span inside one, or a propaganda-technique span (PTC names), which goes to the
+record's ``techniques``. doccano (sequence labelling JSONL): ``text`` with
 ``label: [[start, end, name], ...]`` or ``entities: [{start_offset, end_offset, label}, ...]``.
 CSV: ``article_id, sentence, label`` rows, sentences of one article in order.
 """
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from framing.record import LABELS, Article, RecordError, Sentence, Span, iter_jsonl, LineError
+from framing.record import LABELS, Article, LineError, RecordError, Sentence, Span, iter_jsonl
+from framing.techniques import TECHNIQUES
 
 SPAN_ROLES = ("source", "cue")
 FORMATS = ("labelstudio", "doccano", "csv", "jsonl")
@@ -161,14 +163,17 @@ def _to_utf16(text: str, offset: int) -> int:
 def _article(article_id: str, text: str, regions: list[Region], where: str, skipped: list[Skipped]) -> Article | None:
     sentences: list[Sentence] = []
     spans: list[Region] = []
+    techniques: list[dict[str, Any]] = []
     for start, end, label in sorted(regions):
         here = f"{where} span {start}-{end}"
         if not 0 <= start < end <= len(text):
             skipped.append(Skipped(here, f"offsets outside the text (length {len(text)})"))
+        elif label in TECHNIQUES:
+            techniques.append({"start": start, "end": end, "technique": label})
         elif label in SPAN_ROLES:
             spans.append((start, end, label))
         elif label not in LABELS:
-            skipped.append(Skipped(here, f"label {label!r} is not one of {', '.join(LABELS + SPAN_ROLES)}"))
+            skipped.append(Skipped(here, f"label {label!r} is not one of {', '.join(LABELS + SPAN_ROLES)} or a PTC technique name"))
         elif sentences and start < sentences[-1].end:
             skipped.append(Skipped(here, f"overlaps the sentence at {sentences[-1].start}-{sentences[-1].end}"))
         else:
@@ -187,8 +192,9 @@ def _article(article_id: str, text: str, regions: list[Region], where: str, skip
     if not spans:
         for s in sentences:
             s.extra["spans_marked"] = False
+    extra = {"techniques": techniques} if techniques else {}
     try:
-        return Article.from_dict(Article(article_id, text, {"annotated_from": where}, sentences).to_dict(), where)
+        return Article.from_dict({**Article(article_id, text, {"annotated_from": where}, sentences).to_dict(), **extra}, where)
     except RecordError as exc:
         skipped.append(Skipped(where, str(exc)))
         return None
@@ -233,13 +239,33 @@ LABEL_STUDIO_CONFIG = """<View>
     <Label value="source" background="#F0E442"/>
     <Label value="cue" background="#CC79A7"/>
   </Labels>
+  <Labels name="technique" toName="text">
+    <Label value="Appeal_to_Authority" background="#6A3D9A"/>
+    <Label value="Appeal_to_fear-prejudice" background="#6A3D9A"/>
+    <Label value="Bandwagon,Reductio_ad_hitlerum" background="#6A3D9A"/>
+    <Label value="Black-and-White_Fallacy" background="#6A3D9A"/>
+    <Label value="Causal_Oversimplification" background="#6A3D9A"/>
+    <Label value="Doubt" background="#6A3D9A"/>
+    <Label value="Exaggeration,Minimisation" background="#6A3D9A"/>
+    <Label value="Flag-Waving" background="#6A3D9A"/>
+    <Label value="Loaded_Language" background="#6A3D9A"/>
+    <Label value="Name_Calling,Labeling" background="#6A3D9A"/>
+    <Label value="Repetition" background="#6A3D9A"/>
+    <Label value="Slogans" background="#6A3D9A"/>
+    <Label value="Thought-terminating_Cliches" background="#6A3D9A"/>
+    <Label value="Whataboutism,Straw_Men,Red_Herring" background="#6A3D9A"/>
+  </Labels>
   <Text name="text" value="$text" granularity="word"/>
 </View>
 """
 
 
 def _regions_of(article: Article) -> list[Region]:
-    out: list[Region] = []
+    out: list[Region] = [
+        (int(t["start"]), int(t["end"]), str(t["technique"]))
+        for t in article.extra.get("techniques") or []
+        if isinstance(t, dict) and t.get("technique") in TECHNIQUES
+    ]
     for s in article.sentences:
         if s.label:
             out.append((s.start, s.end, s.label))
@@ -256,7 +282,7 @@ def export_tasks(articles: list[Article], fmt: str) -> str:
         tasks = []
         for a in articles:
             result = [
-                {"id": f"r{i}", "from_name": "label", "to_name": "text", "type": "labels",
+                {"id": f"r{i}", "from_name": "technique" if label in TECHNIQUES else "label", "to_name": "text", "type": "labels",
                  "value": {"start": _to_utf16(a.text, s), "end": _to_utf16(a.text, e), "text": a.text[s:e], "labels": [label]}}
                 for i, (s, e, label) in enumerate(_regions_of(a))
             ]

@@ -105,3 +105,21 @@ def test_label_studio_offsets_are_utf16(tmp_path: Path) -> None:
     path.write_text(json.dumps(tasks), encoding="utf-8")
     [back] = import_file(path, "labelstudio").articles
     assert [(s.start, s.end, s.label) for s in back.sentences] == [(s.start, s.end, s.label) for s in article.sentences]
+
+
+def test_technique_spans_travel_through_label_studio_and_doccano(tmp_path: Path) -> None:
+    from framing.annotations import LABEL_STUDIO_CONFIG, export_tasks
+
+    article = Article("t", TEXT, {}, [Sentence(0, len(TEXT), "attributed_claim")])
+    article.extra["techniques"] = [{"start": 4, "end": 12, "technique": "Loaded_Language", "prob": 0.8}]
+    assert 'value="Loaded_Language"' in LABEL_STUDIO_CONFIG
+    tasks = json.loads(export_tasks([article], "labelstudio"))
+    tasks[0]["annotations"] = [{"result": tasks[0]["predictions"][0]["result"]}]
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    [back] = import_file(path, "labelstudio").articles
+    assert back.extra["techniques"] == [{"start": 4, "end": 12, "technique": "Loaded_Language"}]
+    doccano = tmp_path / "d.jsonl"
+    doccano.write_text(export_tasks([article], "doccano"), encoding="utf-8")
+    [again] = import_file(doccano, "doccano").articles
+    assert again.id == "t" and again.extra["techniques"][0]["technique"] == "Loaded_Language"

@@ -15,7 +15,7 @@ import argparse
 import copy
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import save_file
 
 from framing.io import atomic_writer
-from framing.record import Article
+from framing.record import Article, read_jsonl
 from framing.score import prepare
 from framing.techniques import TECHNIQUES, span_metric
 from framing.transformer import TransformerModel, collate, technique_head
@@ -44,7 +44,10 @@ class TechniquesConfig(YamlConfig):
     batch_tokens: int = 2048
     pos_weight_cap: float = 10.0
     """Techniques cover a few percent of tokens: positives weigh neg/pos, capped here."""
-    thresholds: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+    thresholds: tuple[float, ...] = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
+    annotations: list[str] = field(default_factory=list)
+    """More articles with technique spans (``techniques`` in their records, e.g. from ``framing import``
+    of a Label Studio project), trained on with the PTC train articles."""
     seed: int = 13
     threads: int = 2
 
@@ -129,6 +132,8 @@ def run(config: TechniquesConfig, log: Any = print) -> dict[str, Any]:
     model = TransformerModel.load(config.model)
     train = load_ptc("train")
     fit_items = [it for it in train if split_of(it[0].id) != "dev"]
+    for path in config.annotations:
+        fit_items += [(a, a.extra["techniques"]) for a in read_jsonl(path) if isinstance(a.extra.get("techniques"), list)]
     tune_items = [it for it in train if split_of(it[0].id) == "dev"]
     x, y = token_features(model, fit_items)
     log(f"{len(fit_items)} PTC train articles, {len(x)} tokens, {int((y.sum(1) > 0).sum())} inside a technique span; {len(tune_items)} articles to choose the threshold")
@@ -169,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("config", type=Path)
     parser.add_argument("--model")
+    parser.add_argument("--annotations", nargs="*", help="more articles with technique spans (JSONL records)")
     args = parser.parse_args(argv)
-    config = TechniquesConfig.from_yaml(args.config, model=args.model)
+    config = TechniquesConfig.from_yaml(args.config, model=args.model, annotations=args.annotations or None)
     run(config, log=lambda m: print(m, flush=True))
     return 0
 
