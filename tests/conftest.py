@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +77,33 @@ def tiny_transformer_dir(seed: Article, tmp_path_factory: pytest.TempPathFactory
     network = WindowClassifier(BertModel(config), config.hidden_size)
     TransformerModel(network, tokenizer, {"name": "tiny-transformer", "max_tokens": 64}).save(directory)
     return directory
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless chromium through Playwright (installed by install.sh), shared by the report tests."""
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: run ./install.sh (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def open_page(opener: Any, path: Path) -> tuple[Any, list[str]]:
+    """Open a report page from a browser or a browser context; the list collects console errors, page
+    errors, dialogs (a script run from article text) and any request that leaves the machine."""
+    page = opener.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+    page.on("request", lambda r: errors.append("request: " + r.url) if not r.url.startswith(("file:", "blob:")) else None)
+    page.goto(path.as_uri())
+    return page, errors

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +15,8 @@ from framing.cli import app
 from framing.profile import article_profile
 from framing.record import LABELS, Article, Sentence
 from framing.report import write_report
+from tests.conftest import open_page
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EVIL = 'The mayor said <script>window.pwned = 1</script> nothing. <img src=x onerror="window.pwned = 2"> Officials "disagreed".'
 
 
@@ -78,33 +76,10 @@ def test_cli_report_writes_pages_and_reports_bad_lines(seed: Article, tmp_path: 
     assert len(list((tmp_path / "out").glob("*.html"))) == 2
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: run ./install.sh (it installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-def _open(browser, path: Path):  # noqa: ANN001, ANN202 - playwright types
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    page.on("request", lambda r: errors.append("request: " + r.url) if not r.url.startswith("file:") else None)
-    page.goto(path.as_uri())
-    return page, errors
-
-
 @pytest.mark.browser
 def test_article_page_in_chromium(browser, report_dir: Path, seed: Article) -> None:  # noqa: ANN001
     path = next(p for p in report_dir.glob("seed-*.html"))
-    page, errors = _open(browser, path)
+    page, errors = open_page(browser, path)
     highlights = page.locator(".s")
     assert highlights.count() == len(seed.sentences)
     editorial = sum(s.label == "editorial_framing" for s in seed.sentences)
@@ -141,7 +116,7 @@ def test_article_page_in_chromium(browser, report_dir: Path, seed: Article) -> N
 
 @pytest.mark.browser
 def test_hostile_article_renders_as_text(browser, report_dir: Path) -> None:  # noqa: ANN001
-    page, errors = _open(browser, next(p for p in report_dir.glob("evil*.html")))
+    page, errors = open_page(browser, next(p for p in report_dir.glob("evil*.html")))
     assert page.evaluate("window.pwned === undefined")
     assert "<script>window.pwned = 1</script>" in page.locator("#text").inner_text()
     assert page.locator("#text img").count() == 0
@@ -150,7 +125,7 @@ def test_hostile_article_renders_as_text(browser, report_dir: Path) -> None:  # 
 
 @pytest.mark.browser
 def test_index_sorts_and_lists_outlets(browser, report_dir: Path) -> None:  # noqa: ANN001
-    page, errors = _open(browser, report_dir / "index.html")
+    page, errors = open_page(browser, report_dir / "index.html")
     rows = page.locator("#articles tbody tr")
     assert rows.count() == 3
     shares = [float(v) for v in page.locator("#articles tbody td:nth-child(4)").evaluate_all("els => els.map(e => e.dataset.value)")]
@@ -182,11 +157,7 @@ def test_review_relabel_export_import_and_reload(browser, seed: Article, tmp_pat
     assert 'id="export"' not in next(plain.glob("seed-*.html")).read_text(encoding="utf-8")  # off by default
 
     context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(path.as_uri())
+    page, errors = open_page(context, path)
     page.fill("#reviewer", "Ana Reviewer")
     page.locator("#reviewer").dispatch_event("change")
     first, second = 2, 5  # attributed_claim, editorial_framing in the seed

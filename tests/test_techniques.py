@@ -13,7 +13,7 @@ import framing
 from framing.cli import app
 from framing.record import Article
 from framing.techniques import TECHNIQUES, decode_techniques, span_metric
-from tests.conftest import SEED_TEXT
+from tests.conftest import SEED_TEXT, open_page
 
 
 def test_span_metric_gives_partial_credit() -> None:
@@ -76,31 +76,23 @@ def test_score_adds_techniques_profile_and_can_skip_them(technique_model_dir: Pa
 
 
 @pytest.mark.browser
-def test_report_marks_and_filters_techniques(technique_model_dir: Path, tmp_path: Path) -> None:
+def test_report_marks_and_filters_techniques(browser, technique_model_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
     from framing.report import write_report
-    from tests.test_report import CHROMIUM
-
-    from playwright.sync_api import sync_playwright
 
     article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), framing.load_model(technique_model_dir))
     write_report([article], tmp_path)
     page_path = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_path.as_uri())
-        assert page.locator("#text .tech").count() > 0
-        with_technique = page.locator('.s[data-techniques*="Loaded_Language"]').count()
-        assert 0 < with_technique
-        page.select_option("#technique-filter", "Loaded_Language")
-        assert page.locator(".s:visible").count() == with_technique
-        page.locator('.s[data-techniques*="Loaded_Language"]').first.focus()
-        assert "technique: Loaded Language" in page.locator("#tip").inner_text()
-        assert "Loaded Language" in page.locator("#techniques").inner_text()
-        assert errors == []
-        browser.close()
+    page, errors = open_page(browser, page_path)
+    assert page.locator("#text .tech").count() > 0
+    with_technique = page.locator('.s[data-techniques*="Loaded_Language"]').count()
+    assert 0 < with_technique
+    page.select_option("#technique-filter", "Loaded_Language")
+    assert page.locator(".s:visible").count() == with_technique
+    page.locator('.s[data-techniques*="Loaded_Language"]').first.focus()
+    assert "technique: Loaded Language" in page.locator("#tip").inner_text()
+    assert "Loaded Language" in page.locator("#techniques").inner_text()
+    assert errors == []
+    page.close()
 
 
 def test_evaluate_reports_the_semeval_span_metric(technique_model_dir: Path, tiny_model_dir: Path, seed: Article, tmp_path: Path) -> None:
@@ -118,35 +110,27 @@ def test_evaluate_reports_the_semeval_span_metric(technique_model_dir: Path, tin
 
 
 @pytest.mark.browser
-def test_review_removes_a_technique_span(technique_model_dir: Path, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_review_removes_a_technique_span(browser, technique_model_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
     from framing.report import write_report
-    from tests.test_report import CHROMIUM
 
     article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), framing.load_model(technique_model_dir))
     before = article.extra["techniques"]
     write_report([article], tmp_path, review=True)
     page_path = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(accept_downloads=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_path.as_uri())
-        first = page.locator("#text .tech").first
-        ids = [int(n) for n in first.get_attribute("data-tech-ids").split(";")]
-        first.click()
-        assert "removed" in (first.get_attribute("class") or "")
-        page.reload()
-        assert "removed" in (page.locator("#text .tech").first.get_attribute("class") or ""), "removal must survive a reload"
-        with page.expect_download() as info:
-            page.locator("#export").click()
-        exported = tmp_path / "c.jsonl"
-        info.value.save_as(exported)
-        assert errors == []
-        browser.close()
+    context = browser.new_context(accept_downloads=True)
+    page, errors = open_page(context, page_path)
+    first = page.locator("#text .tech").first
+    ids = [int(n) for n in first.get_attribute("data-tech-ids").split(";")]
+    first.click()
+    assert "removed" in (first.get_attribute("class") or "")
+    page.reload()
+    assert "removed" in (page.locator("#text .tech").first.get_attribute("class") or ""), "removal must survive a reload"
+    with page.expect_download() as info:
+        page.locator("#export").click()
+    exported = tmp_path / "c.jsonl"
+    info.value.save_as(exported)
+    assert errors == []
+    context.close()
     record = json.loads(exported.read_text(encoding="utf-8"))
     assert record["rejected_techniques"] == [before[n] for n in ids]
     assert record["techniques"] == [t for n, t in enumerate(before) if n not in ids]
