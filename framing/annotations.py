@@ -229,35 +229,28 @@ def _import_csv(path: Path, result: Imported) -> Imported:
     return result
 
 
-LABEL_STUDIO_CONFIG = """<View>
-  <Header value="Label every sentence (guidelines: shared/annotation/GUIDELINES.md); mark the source and cue of claims."/>
-  <Labels name="label" toName="text">
-    <Label value="attributed_claim" background="#0072B2"/>
-    <Label value="editorial_framing" background="#D55E00"/>
-    <Label value="reported_fact" background="#009E73"/>
-    <Label value="other" background="#999999"/>
-    <Label value="source" background="#F0E442"/>
-    <Label value="cue" background="#CC79A7"/>
-  </Labels>
-  <Labels name="technique" toName="text">
-    <Label value="Appeal_to_Authority" background="#6A3D9A"/>
-    <Label value="Appeal_to_fear-prejudice" background="#6A3D9A"/>
-    <Label value="Bandwagon,Reductio_ad_hitlerum" background="#6A3D9A"/>
-    <Label value="Black-and-White_Fallacy" background="#6A3D9A"/>
-    <Label value="Causal_Oversimplification" background="#6A3D9A"/>
-    <Label value="Doubt" background="#6A3D9A"/>
-    <Label value="Exaggeration,Minimisation" background="#6A3D9A"/>
-    <Label value="Flag-Waving" background="#6A3D9A"/>
-    <Label value="Loaded_Language" background="#6A3D9A"/>
-    <Label value="Name_Calling,Labeling" background="#6A3D9A"/>
-    <Label value="Repetition" background="#6A3D9A"/>
-    <Label value="Slogans" background="#6A3D9A"/>
-    <Label value="Thought-terminating_Cliches" background="#6A3D9A"/>
-    <Label value="Whataboutism,Straw_Men,Red_Herring" background="#6A3D9A"/>
-  </Labels>
-  <Text name="text" value="$text" granularity="word"/>
-</View>
-"""
+def _label_studio_config() -> str:
+    """The labeling interface for exported tasks, built from the label and technique lists so it cannot
+    drift from them; sentence labels take the report's colours."""
+    from framing.report import LABEL_STYLE
+
+    labels = [(label, LABEL_STYLE[label]["colour"]) for label in LABELS] + [("source", "#F0E442"), ("cue", "#CC79A7")]
+    lines = [
+        "<View>",
+        '  <Header value="Label every sentence (guidelines: shared/annotation/GUIDELINES.md); mark the source and cue of claims."/>',
+        '  <Labels name="label" toName="text">',
+        *(f'    <Label value="{value}" background="{colour}"/>' for value, colour in labels),
+        "  </Labels>",
+        '  <Labels name="technique" toName="text">',
+        *(f'    <Label value="{t}" background="#6A3D9A"/>' for t in TECHNIQUES),
+        "  </Labels>",
+        '  <Text name="text" value="$text" granularity="word"/>',
+        "</View>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+LABEL_STUDIO_CONFIG = _label_studio_config()
 
 
 def _regions_of(article: Article) -> list[Region]:
