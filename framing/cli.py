@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -53,12 +53,17 @@ def main() -> None:
     """framing: who says what, and where the writer frames it."""
 
 
+def _fail(message: str) -> NoReturn:
+    """Report a usage or input problem and stop with exit code 2 (1 is kept for "some inputs failed")."""
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
 def _load_model_or_exit(directory: Optional[Path], role: str) -> SentenceModel:
     try:
         return load_model(directory)
     except (ModelError, OSError, ValueError) as exc:
-        err.print(f"[red]error:[/red] cannot load {role}: {exc}")
-        raise typer.Exit(2) from None
+        _fail(f"cannot load {role}: {exc}")
 
 
 @app.command()
@@ -92,8 +97,7 @@ def score(
     try:
         writer = OutputWriter(output, fmt.value, resume=resume)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     for outlet, profile in writer.resumed.profiles:
         outlets.setdefault(outlet, OutletStats(outlet)).add(profile)
     if writer.done:
@@ -141,13 +145,11 @@ def score(
 
 def _score_on_ray(paths: list[str], output: Optional[Path], model_dir: Optional[Path], text_col: str, id_col: str, address: Optional[str], workers: Optional[int], max_chars: int) -> None:
     if len(paths) != 1 or output is None:
-        err.print("[red]error:[/red] --engine ray takes one Parquet file or directory and -o OUTPUT_DIR")
-        raise typer.Exit(2)
+        _fail("--engine ray takes one Parquet file or directory and -o OUTPUT_DIR")
     import importlib.util
 
     if importlib.util.find_spec("ray") is None:
-        err.print("[red]error:[/red] --engine ray needs Ray: pip install 'framing[ray]'")
-        raise typer.Exit(2)
+        _fail("--engine ray needs Ray: pip install 'framing[ray]'")
     from framing.distributed import score_parquet
 
     _load_model_or_exit(model_dir, "model")  # fail here, not in every worker
@@ -155,8 +157,7 @@ def _score_on_ray(paths: list[str], output: Optional[Path], model_dir: Optional[
     try:
         rows = score_parquet(paths[0], output, model_dir, text_col=text_col, id_col=id_col, address=address, workers=workers, max_chars=max_chars)
     except (ValueError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     err.print(f"{rows} sentence rows in {time.perf_counter() - started:.1f} s → {output}/ (Parquet; rows with 'error' set are articles that could not be scored)")
 
 
@@ -229,8 +230,7 @@ def evaluate(
     try:
         gold = read_jsonl(gold_path)
     except (RecordError, OSError, UnicodeDecodeError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     baseline_dir = baseline_dir or models_dir() / "tfidf-baseline"
     results = {}
     for role, directory in (("model", model_dir), ("baseline", baseline_dir)):
@@ -238,8 +238,7 @@ def evaluate(
         pred = list(score_articles(copy.deepcopy(gold), model))
         result = evaluate_labels(gold, pred)
         if not result.get("sentences"):
-            err.print(f"[red]error:[/red] {gold_path} has no labelled sentences")
-            raise typer.Exit(2)
+            _fail(f"{gold_path} has no labelled sentences")
         result["calibration"] = calibration(gold, pred)
         gold_techniques = {g.id: g.extra["techniques"] for g in gold if isinstance(g.extra.get("techniques"), list)}
         if gold_techniques and any("techniques" in p.extra for p in pred):
@@ -303,17 +302,14 @@ def train(
     extra = {"annotations": [str(a) for a in annotations]} if annotations else {}
     for path in annotations or []:
         if not path.exists():
-            err.print(f"[red]error:[/red] {path}: no such file")
-            raise typer.Exit(2)
+            _fail(f"{path}: no such file")
     try:
         config = load_config(config_path, output_dir=output_dir, **extra)
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {config_path}: {exc}")
-        raise typer.Exit(2) from None
+        _fail(f"{config_path}: {exc}")
     if isinstance(config, BaselineConfig):
         if annotations:
-            err.print("[red]error:[/red] --annotations works with transformer configs (configs/retrain.yaml)")
-            raise typer.Exit(2)
+            _fail("--annotations works with transformer configs (configs/retrain.yaml)")
         from training.train_baseline import train_baseline
 
         train_baseline(config)
@@ -338,8 +334,7 @@ def import_annotations(
     try:
         result = import_file(path, source_format)
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     write_jsonl(output, result.articles)
     for skip in result.skipped:
         err.print(f"[yellow]skipped[/yellow] {skip.where}: {skip.reason}", highlight=False)
@@ -362,8 +357,7 @@ def export_tasks_command(
         articles = read_jsonl(path)
         text = export_tasks(articles, to)
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     with atomic_writer(output) as handle:
         handle.write(text)
     err.print(f"{len(articles)} tasks → {output}")
@@ -388,8 +382,7 @@ def suggest(
     try:
         picks = pick(read_jsonl(path), n, diversity)
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     table = Table(title=f"{len(picks)} sentences to annotate next")
     for column in ("article", "#", "predicted", "uncertainty", "sentence"):
         table.add_column(column)
