@@ -183,13 +183,18 @@ class TransformerModel:
             probs = torch.sigmoid(logits).numpy()
             tag_probs = torch.softmax(tag_logits, dim=-1).numpy()
             tech_probs = torch.sigmoid(technique_logits).numpy() if technique_logits is not None else None
-            for i, (w, p, tp) in enumerate(zip(chunk, probs, tag_probs)):
+            for j, (w, p, tp) in enumerate(zip(chunk, probs, tag_probs)):
+                positions: dict[int, list[int]] = {}  # each sentence slot's token positions, in one pass
+                for k, sid in enumerate(w.sentence_ids):
+                    if sid >= 0:
+                        positions.setdefault(sid, []).append(k)
                 for slot, (a, s) in enumerate(w.members):
                     heads[a][s] = p[slot]
-                    tokens = [k for k, sid in enumerate(w.sentence_ids) if sid == slot]
-                    spans[a][s] = decode_tags([w.offsets[k] for k in tokens], tp[tokens], TAGS, articles[a].text)
+                    tokens = positions.get(slot, [])
+                    offsets = [w.offsets[k] for k in tokens]
+                    spans[a][s] = decode_tags(offsets, tp[tokens], TAGS, articles[a].text)
                     if tech_probs is not None:
-                        techniques[a].extend(decode_techniques([w.offsets[k] for k in tokens], tech_probs[i][tokens], articles[a].text, self.technique_thresholds))
+                        techniques[a].extend(decode_techniques(offsets, tech_probs[j][tokens], articles[a].text, self.technique_thresholds))
         return [Prediction(combine(h), sp, sorted(t, key=lambda x: (x["start"], x["end"])) if want_techniques else None) for h, sp, t in zip(heads, spans, techniques)]
 
     def predict_proba(self, articles: list[Article]) -> list[np.ndarray]:
