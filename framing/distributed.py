@@ -108,8 +108,7 @@ def score_parquet(
     try:
         n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
         dataset = ray.data.read_parquet(str(source), num_cpus=0.5)
-        missing = [c for c in (text_col,) if c not in dataset.schema().names]
-        if missing:
+        if text_col not in dataset.schema().names:
             raise ValueError(f"{source}: no text column {text_col!r} (columns: {', '.join(dataset.schema().names)}); pass --text-col")
         scored = dataset.map_batches(
             BatchScorer,

@@ -9,7 +9,7 @@ import numpy as np
 from framing.attribution import attach
 from framing.io import InputError
 from framing.profile import article_profile
-from framing.model import SentenceModel, load_model
+from framing.model import Prediction, SentenceModel, load_model
 from framing.record import LABELS, Article, Sentence
 from framing.segment import segment
 
@@ -62,19 +62,28 @@ def score_articles(
     articles: Iterable[Article], model: SentenceModel | None = None, batch_size: int = ARTICLES_PER_BATCH
 ) -> Iterator[Article]:
     """Label every sentence of every article, in input order (lazily, a batch of articles at a time)."""
+    for article, _ in score_with_predictions(articles, model, batch_size):
+        yield article
+
+
+def score_with_predictions(
+    articles: Iterable[Article], model: SentenceModel | None = None, batch_size: int = ARTICLES_PER_BATCH
+) -> Iterator[tuple[Article, Prediction]]:
+    """Like ``score_articles``, with the model's raw output for each article beside it (evaluation
+    measures the tagger's spans from it without a second pass)."""
     model = model or load_model()
     for batch in _batches(articles, batch_size):
         assert isinstance(batch, list)  # ``articles`` holds no input errors
         yield from _score_batch([prepare(a) for a in batch], model)
 
 
-def _score_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article]:
+def _score_batch(batch: list[Article], model: SentenceModel) -> Iterator[tuple[Article, Prediction]]:
     for article, prediction in zip(batch, model.predict(batch)):
         attach(apply_probs(article, prediction.probs, model.name), prediction.spans)
         if prediction.techniques is not None:
             article.extra["techniques"] = prediction.techniques
         article.extra["profile"] = article_profile(article)
-        yield article
+        yield article, prediction
 
 
 def score_items(
@@ -91,14 +100,14 @@ def score_items(
 
 def _safe_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article | InputError]:
     try:
-        scored = list(_score_batch([prepare(a) for a in batch], model))
+        scored = [article for article, _ in _score_batch([prepare(a) for a in batch], model)]
     except Exception:
         if len(batch) == 1:
             raise
         # Retry one by one so that only the article that fails is reported.
         for article in batch:
             try:
-                yield from _score_batch([prepare(article)], model)
+                yield from (scored for scored, _ in _score_batch([prepare(article)], model))
             except Exception as exc:  # noqa: BLE001 - any failure of one article is reported, not fatal
                 yield InputError(article.meta.get("path", article.id), f"scoring failed: {exc!r}", article.id)
         return

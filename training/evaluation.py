@@ -12,13 +12,14 @@ from framing.evaluate import evaluate_head, evaluate_labels, evaluate_spans
 from framing.heads import HEADS
 from framing.model import SentenceModel
 from framing.record import Article
-from framing.score import score_articles
+from framing.score import score_with_predictions
 
 
 def evaluate_all(model: SentenceModel, held_out: dict[str, list[Article]]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name, gold in held_out.items():
-        pred = list(score_articles(copy.deepcopy(gold), model))
+        scored = list(score_with_predictions(copy.deepcopy(gold), model))
+        pred = [article for article, _ in scored]
         result: dict[str, Any] = {"articles": len(gold)}
         labels = evaluate_labels(gold, pred)
         if labels.get("sentences"):
@@ -28,7 +29,7 @@ def evaluate_all(model: SentenceModel, held_out: dict[str, list[Article]]) -> di
             if head_result.get("sentences"):
                 result[f"{head}_vs_rest"] = head_result
         if getattr(model, "kind", "") == "transformer-window":
-            spans = evaluate_spans(gold, [p.spans for p in model.predict(copy.deepcopy(gold))])
+            spans = evaluate_spans(gold, [prediction.spans for _, prediction in scored])
             if spans:
                 result["spans"] = spans
         results[name] = result
