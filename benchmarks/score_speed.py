@@ -6,12 +6,18 @@ Corpus: the PTC dev articles and the BASIL articles of 2016-2019 in ../shared/da
 (segmentation included in the timing). It prints, in one run:
 
 - end to end (``framing score corpus.jsonl -o out.jsonl`` in a child process: start-up, model load, reading,
-  segmentation, scoring, attribution, profiles, JSONL writing): sentences/s, articles/s, peak RSS;
-- the scoring loop alone for each backend (torch fp32, torch dynamic int8), with macro-F1 on the held-out
-  sets that score in seconds (annotations-test, CheckThat! dev), and fp32 without the technique head;
+  segmentation, scoring, attribution, profiles, JSONL writing): sentences/s, articles/s, peak RSS; once
+  with an empty ONNX graph cache (the export is paid) and once with the graph it cached, for the default
+  backend (ONNX Runtime int8) and ONNX Runtime fp32;
+- the scoring loop alone for each backend (torch fp32, torch dynamic int8, ONNX Runtime fp32 — the default —
+  and ONNX Runtime dynamic int8), with its load time, macro-F1 on the held-out sets that score in seconds
+  (annotations-test, CheckThat! dev), how many annotations-test labels differ from torch fp32, and ONNX fp32
+  without the technique head;
 - the naive baseline: the transformers ``pipeline("text-classification")`` on the same encoder and heads,
   one sentence at a time, no context;
 - FLOPs per sentence and the share of the machine's fp32 matmul throughput (torch, same process) reached.
+
+``--model`` measures another model directory (e.g. the 3-layer student ``models/minilm-window-l3``).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from framing.model import default_model_dir, load_model  # noqa: E402
+from framing.model import default_model_dir  # noqa: E402
 from framing.record import Article  # noqa: E402
 from framing.score import prepare, score_articles  # noqa: E402
 from framing.transformer import TransformerModel  # noqa: E402
@@ -67,17 +73,18 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def end_to_end(corpus: Path, model_dir: Path, out: Path) -> dict:
-    """``framing score`` in a child process; its peak RSS comes from the child itself."""
+def end_to_end(corpus: Path, model_dir: Path, out: Path, cache: Path, backend: str) -> dict:
+    """``framing score`` in a child process; its peak RSS comes from the child itself. ``cache`` is its
+    ONNX graph cache: empty for a first (cold) run, filled by it for the next."""
     rss_file = out.with_suffix(".rss")
     code = (
         "import resource, runpy, sys\n"
-        f"sys.argv = ['framing', 'score', {str(corpus)!r}, '-o', {str(out)!r}, '--model', {str(model_dir)!r}]\n"
+        f"sys.argv = ['framing', 'score', {str(corpus)!r}, '-o', {str(out)!r}, '--model', {str(model_dir)!r}, '--backend', {backend!r}]\n"
         "try:\n    runpy.run_module('framing', run_name='__main__')\n"
         f"finally:\n    open({str(rss_file)!r}, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
     )
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200", "FRAMING_CACHE_DIR": str(cache)})
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"framing score failed:\n{proc.stderr}")
@@ -100,17 +107,23 @@ def scoring_loop(model: object, articles: list[Article]) -> tuple[float, int]:
     return time.perf_counter() - start, sum(len(a.sentences) for a in scored)
 
 
-def quality(model: object) -> dict[str, float]:
+def held_out_sets() -> dict[str, list[Article]]:
     from training.data import load_annotations, load_checkthat
-    from training.evaluation import evaluate_all
     from training.splits import split_articles
 
-    sets = {"annotations-test": split_articles(load_annotations())["test"], "checkthat-dev": load_checkthat("dev")}
+    return {"annotations-test": split_articles(load_annotations())["test"], "checkthat-dev": load_checkthat("dev")}
+
+
+def quality(model: object, sets: dict[str, list[Article]]) -> tuple[dict[str, float], list[str]]:
+    """Held-out figures, and every held-out sentence's predicted label (to count disagreements)."""
+    from training.evaluation import evaluate_all
+
     result = evaluate_all(model, sets)
+    labels = [s.label or "" for a in score_articles([prepare(copy.deepcopy(a)) for a in sets["annotations-test"]], model) for s in a.sentences]
     return {
         "annotations-test macro-F1": result["annotations-test"]["labels"]["macro_f1"],
         "checkthat-dev editorial macro-F1": result["checkthat-dev"]["editorial_vs_rest"]["macro_f1"],
-    }
+    }, labels
 
 
 def naive_pipeline(model: TransformerModel, sentences: list[str]) -> float:
@@ -148,52 +161,84 @@ def main() -> int:
     args = parser.parse_args()
     model_dir = args.model or default_model_dir()
     torch.set_num_threads(os.cpu_count() or 1)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads")
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
         n_articles = build_corpus(corpus)
         gflops = matmul_gflops()
         print(f"corpus: {n_articles} articles (PTC dev + BASIL 2016-2019); torch fp32 matmul: {gflops:.0f} GFLOP/s")
+        print(f"model: {model_dir.name}")
 
-        e2e = end_to_end(corpus, model_dir, Path(tmp) / "out.jsonl")
-        print(
-            f"end to end (framing score, child process): {e2e['sentences']} sentences, {e2e['articles']} articles in "
-            f"{e2e['wall_s']:.1f} s -> {e2e['sentences'] / e2e['wall_s']:.0f} sentences/s, {e2e['articles'] / e2e['wall_s']:.1f} articles/s; "
-            f"peak RSS {e2e['peak_rss_mb']:.0f} MB"
-        )
-
-        start = time.perf_counter()
-        model = load_model(model_dir)
-        load_s = time.perf_counter() - start
-        print(f"model load: {load_s:.2f} s ({model_dir.name})")
+        e2e_rates = {}
+        for backend, run in (("onnx-int8", "first run, empty ONNX cache"), ("onnx-int8", "cached graph"), ("onnx", "first run"), ("onnx", "cached graph")):
+            e2e = end_to_end(corpus, model_dir, Path(tmp) / "out.jsonl", Path(tmp) / "cache", backend)
+            e2e_rate = e2e_rates[backend] = e2e["sentences"] / e2e["wall_s"]
+            print(
+                f"end to end (framing score --backend {backend}, child process, {run}): {e2e['sentences']} sentences, {e2e['articles']} articles in "
+                f"{e2e['wall_s']:.1f} s -> {e2e_rate:.0f} sentences/s, {e2e['articles'] / e2e['wall_s']:.1f} articles/s; "
+                f"peak RSS {e2e['peak_rss_mb']:.0f} MB"
+            )
         articles = [Article(**{k: v for k, v in json.loads(line).items()}) for line in corpus.read_text(encoding="utf-8").splitlines()]
+        sets = held_out_sets()
 
-        results = {}
-        if getattr(model, "network", None) is not None and model.network.techniques is not None:
-            model.use_techniques = False
+        torch_model = TransformerModel.load(model_dir, backend="torch")
+        backends = {
+            "torch fp32": lambda: TransformerModel.load(model_dir, backend="torch"),
+            "torch dynamic int8": lambda: TransformerModel.load(model_dir, backend="torch").quantized(),
+            "onnx fp32": lambda: TransformerModel.load(model_dir, backend="onnx"),
+            "onnx dynamic int8": lambda: TransformerModel.load(model_dir, backend="onnx-int8"),
+        }
+        results: dict[str, dict[str, float]] = {}
+        reference: list[str] = []
+        for name, loader in backends.items():
+            start = time.perf_counter()
+            model = loader()
+            load_s = time.perf_counter() - start
             seconds, n_sent = scoring_loop(model, articles)
-            model.use_techniques = True
-            results["torch fp32, --no-techniques"] = {"sent_s": n_sent / seconds}
-            print(f"scoring loop, torch fp32 without the technique head: {n_sent / seconds:.0f} sentences/s")
-        for name, m in (("torch fp32", model), ("torch dynamic int8", model.quantized())):
-            seconds, n_sent = scoring_loop(m, articles)
-            results[name] = {"sent_s": n_sent / seconds, **quality(m)}
-            print(f"scoring loop, {name}: {n_sent / seconds:.0f} sentences/s; " + ", ".join(f"{k} {v:.3f}" for k, v in results[name].items() if k != "sent_s"))
+            figures, labels = quality(model, sets)
+            reference = reference or labels
+            changed = sum(a != b for a, b in zip(reference, labels))
+            results[name] = {"sent_s": n_sent / seconds, "load_s": load_s, **figures}
+            print(
+                f"scoring loop, {name}: {n_sent / seconds:.0f} sentences/s (load {load_s:.1f} s); "
+                + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
+                + f"; annotations-test labels differing from torch fp32: {changed}/{len(labels)}"
+            )
+            if name == "onnx fp32" and model.network.techniques is not None:
+                model.use_techniques = False
+                seconds, n_sent = scoring_loop(model, articles)
+                results["onnx fp32, --no-techniques"] = {"sent_s": n_sent / seconds}
+                print(f"scoring loop, onnx fp32 without the technique head: {n_sent / seconds:.0f} sentences/s")
 
         sentences = [a.text[s.start : s.end] for a in (prepare(copy.deepcopy(x)) for x in articles[:40]) for s in a.sentences][: args.naive_sentences]
-        naive = naive_pipeline(model, sentences)
-        print(f"naive baseline (pipeline('text-classification'), one sentence at a time, first {len(sentences)} sentences): {naive:.0f} sentences/s")
+        naive = naive_pipeline(torch_model, sentences)
+        print(f"naive baseline (pipeline('text-classification'), torch, one sentence at a time, first {len(sentences)} sentences): {naive:.0f} sentences/s")
 
-        fps = flops_per_sentence(model, articles)
+        fps = flops_per_sentence(torch_model, articles)
+        print(f"FLOPs per sentence (windows incl. attention): {fps / 1e9:.2f} GFLOP")
+        for name in ("torch fp32", "onnx fp32"):
+            rate = results[name]["sent_s"]
+            print(f"  {name} scoring reaches {fps * rate / 1e9:.0f} GFLOP/s = {fps * rate / 1e9 / gflops:.0%} of the fp32 matmul benchmark")
         fp32 = results["torch fp32"]["sent_s"]
-        print(f"FLOPs per sentence (windows incl. attention): {fps / 1e9:.2f} GFLOP; fp32 scoring reaches {fps * fp32 / 1e9:.0f} GFLOP/s = {fps * fp32 / 1e9 / gflops:.0%} of the matmul benchmark")
-        e2e_rate = e2e["sentences"] / e2e["wall_s"]
-        print(f"ratios: end to end / naive = {e2e_rate / naive:.1f}x; scoring loop fp32 / naive = {fp32 / naive:.1f}x; int8 / fp32 = {results['torch dynamic int8']['sent_s'] / fp32:.2f}x")
-        if "torch fp32, --no-techniques" in results:
-            cost = results["torch fp32, --no-techniques"]["sent_s"] / fp32 - 1
+        print(
+            f"ratios: end to end (cached graph) / naive = {e2e_rates['onnx-int8'] / naive:.1f}x with onnx-int8 (the default), {e2e_rates['onnx'] / naive:.1f}x with onnx fp32; onnx fp32 / torch fp32 = {results['onnx fp32']['sent_s'] / fp32:.2f}x; "
+            f"onnx int8 / torch fp32 = {results['onnx dynamic int8']['sent_s'] / fp32:.2f}x; torch int8 / torch fp32 = {results['torch dynamic int8']['sent_s'] / fp32:.2f}x"
+        )
+        if "onnx fp32, --no-techniques" in results:
+            cost = results["onnx fp32, --no-techniques"]["sent_s"] / results["onnx fp32"]["sent_s"] - 1
             print(f"technique head costs {cost:.1%} of scoring-loop throughput")
     return 0
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

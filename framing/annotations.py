@@ -82,6 +82,9 @@ def confirmed_only(article: Article) -> Article:
     human labels, and must not be trained on as if they were."""
     if not article.meta.get("reviewed_by"):
         return article
+    # The report lets a reviewer remove wrong technique spans but not add missed ones: what is left is
+    # the model's output, not a complete annotation to train the technique head on.
+    article.extra.pop("techniques", None)
     for s in article.sentences:
         if s.extra.get("reviewed") is not True:
             s.label, s.source, s.cue = None, None, None

@@ -14,6 +14,7 @@ needs the whole article and no corpus we have labels it:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -215,6 +216,14 @@ def source_kind(text: str | None) -> str:
     return "anonymous"
 
 
+@functools.lru_cache(maxsize=32)
+def _names_in(text: str) -> tuple[tuple[str, ...], ...]:
+    """Every capitalised name run of an article, as name words: ``full_name`` asks once per source,
+    and rescanning a long article for each was a tenth of the scoring time."""
+    runs = ([w.rstrip(".,") for w in _name_words(match.group())] for match in _NAME.finditer(text))
+    return tuple(tuple(words) for words in runs if words)
+
+
 def full_name(article: Article, mention: str) -> str | None:
     """The fullest form of a person's name in the article, with the role written beside its first
     mention: "Dashkin" → "Yury Dashkin, commander of an air defense division in Kursk". ``None`` when
@@ -225,10 +234,9 @@ def full_name(article: Article, mention: str) -> str | None:
     # "commander of an air defense division in Kursk, Yury Dashkin": the longest name is the person.
     best = max(reversed(names), key=len)
     surname = best[-1].rstrip(".,'’")
-    for match in _NAME.finditer(article.text):
-        words = [w.rstrip(".,") for w in _name_words(match.group())]
-        if words and words[-1] == surname and len(words) > len(best):
-            best = words
+    for words in _names_in(article.text):
+        if words[-1] == surname and len(words) > len(best):
+            best = list(words)
     name = " ".join(best)
     first = re.search(r"\b" + re.escape(name) + r"\b", article.text)
     if first is None:

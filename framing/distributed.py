@@ -24,14 +24,14 @@ OUTPUT_COLUMNS = [*SENTENCE_COLUMNS, "error"]
 class BatchScorer:
     """A Ray actor: loads the model once, then turns batches of table rows into sentence rows."""
 
-    def __init__(self, model_dir: str | None, text_col: str, id_col: str, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+    def __init__(self, model_dir: str | None, text_col: str, id_col: str, max_chars: int = DEFAULT_MAX_CHARS, backend: str = "onnx-int8") -> None:
         import torch
 
         from framing.model import load_model
 
         # One actor per core: each uses one thread, so actors do not fight over cores.
         torch.set_num_threads(1)
-        self.model = load_model(model_dir)
+        self.model = load_model(model_dir, backend=backend)
         self.text_col, self.id_col, self.max_chars = text_col, id_col, max_chars
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -84,6 +84,7 @@ def score_parquet(
     workers: int | None = None,
     batch_articles: int = 32,
     max_chars: int = DEFAULT_MAX_CHARS,
+    backend: str = "onnx-int8",
 ) -> int:
     """Score every row of the Parquet file or directory ``source`` on Ray and write sentence rows as
     Parquet into ``output_dir``; returns the number of sentence rows written."""
@@ -112,7 +113,7 @@ def score_parquet(
             raise ValueError(f"{source}: no text column {text_col!r} (columns: {', '.join(dataset.schema().names)}); pass --text-col")
         scored = dataset.map_batches(
             BatchScorer,
-            fn_constructor_kwargs={"model_dir": model_path, "text_col": text_col, "id_col": id_col, "max_chars": max_chars},
+            fn_constructor_kwargs={"model_dir": model_path, "text_col": text_col, "id_col": id_col, "max_chars": max_chars, "backend": backend},
             batch_size=batch_articles,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=n_workers),

@@ -162,8 +162,12 @@ def use_model(name: str, force: bool = False) -> ModelEntry:
     return new
 
 
-def load_model(path: str | Path | None = None) -> SentenceModel:
-    """Load the model in ``path`` (default: the shipped default model)."""
+def load_model(path: str | Path | None = None, backend: str = "onnx-int8") -> SentenceModel:
+    """Load the model in ``path`` (default: the shipped default model) for scoring.
+
+    ``backend`` says how a transformer model runs: ``onnx-int8`` (the default: ONNX Runtime with int8
+    weights, the fastest; held-out macro-F1 within 0.5 point of fp32, about 2 % of labels differ),
+    ``onnx`` (ONNX Runtime fp32: torch's outputs exactly) or ``torch``. The TF-IDF baseline ignores it."""
     directory = Path(path) if path is not None else default_model_dir()
     info_path = directory / "framing-model.json"
     if not info_path.exists():
@@ -180,5 +184,5 @@ def load_model(path: str | Path | None = None) -> SentenceModel:
     if kind == "transformer-window":
         from framing.transformer import TransformerModel
 
-        return TransformerModel.load(directory)
+        return TransformerModel.load(directory, backend=backend)
     raise ModelError(f"{info_path}: unknown model kind {kind!r}")

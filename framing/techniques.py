@@ -40,7 +40,13 @@ def decode_techniques(
     (a run may bridge word pieces and the spaces between words); a span's ``prob`` is its mean."""
     out: list[dict[str, Any]] = []
     thresholds = np.broadcast_to(np.asarray(threshold, dtype=float), (len(TECHNIQUES),))
-    for t, name in enumerate(TECHNIQUES):
+    real = [k for k, (s, _) in enumerate(offsets) if s >= 0]
+    if not real:
+        return out
+    # Most sentences carry no technique: look only at the techniques some token passes.
+    passing = np.flatnonzero((np.asarray(probs)[real] >= thresholds).any(axis=0))
+    for t in passing:
+        name = TECHNIQUES[t]
         start = end = -1
         scores: list[float] = []
         for k, (s, e) in enumerate(offsets):

@@ -7,6 +7,8 @@ own tokens are mean-pooled and fed to a linear layer with one logit per question
 A second linear layer tags every token (``TAGS``: begin/inside of a claim's source or cue, or outside), so
 the attribution spans of ``framing.attribution`` come out of the same encoder pass.
 
+Scoring runs the encoder in ONNX Runtime by default (``framing.ort_encoder``); training in torch.
+
 On disk: ``framing-model.json`` (kind, window size, heads), the encoder as ``config.json`` +
 ``model.safetensors``, its tokenizer files, and ``head.safetensors``.
 """
@@ -205,6 +207,8 @@ class TransformerModel:
         """Write the model directory. ``compact`` stores the encoder as ``encoder.safetensors`` with the
         word-embedding matrix in int8 (one scale per row) and every other weight in fp16: a quarter of
         the fp32 size, for shipping in the repository. It is read back into fp32."""
+        if self.info.get("backend", "torch") != "torch":
+            raise ValueError("save needs the model loaded with the torch backend (the ONNX graph is derived, not saved)")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if compact:
@@ -232,29 +236,56 @@ class TransformerModel:
     def quantized(self) -> TransformerModel:
         """The same model with every linear layer in dynamic int8 (torch): faster on CPUs with fast
         int8 dot products, at some cost in accuracy that ``benchmarks/score_speed.py`` measures."""
+        if self.info.get("backend", "torch") != "torch":
+            raise ValueError("quantized() needs the torch backend")
         network = torch.ao.quantization.quantize_dynamic(self.network, {nn.Linear}, dtype=torch.qint8)
         return TransformerModel(network, self.tokenizer, {**self.info, "backend": "torch-int8"})
 
     @classmethod
-    def load(cls, directory: str | Path) -> TransformerModel:
-        from transformers import AutoConfig, AutoModel, AutoTokenizer
+    def load(cls, directory: str | Path, backend: str = "torch") -> TransformerModel:
+        """Load a saved model. ``backend`` runs the encoder in torch (trainable) or, for scoring only, in
+        ONNX Runtime (``onnx``, same outputs, faster; ``onnx-int8``, faster again, less exact)."""
+        from framing.ort_encoder import BACKENDS, OrtEncoder, cached_graph
+
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: one of {', '.join(BACKENDS)}, got {backend!r}")
 
         directory = Path(directory)
         info = json.loads((directory / "framing-model.json").read_text(encoding="utf-8"))
-        if (directory / "encoder.safetensors").exists():
-            encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory))
-            encoder.load_state_dict(expand_state(load_file(str(directory / "encoder.safetensors"))))
+        compact = (directory / "encoder.safetensors").exists()
+
+        def torch_encoder() -> nn.Module:
+            from transformers import AutoConfig, AutoModel
+
+            if compact:
+                encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory))
+                encoder.load_state_dict(expand_state(load_file(str(directory / "encoder.safetensors"))))
+                return encoder
+            return AutoModel.from_pretrained(directory, use_safetensors=True)
+
+        hidden_size = int(json.loads((directory / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+        if backend == "torch":
+            from transformers import AutoTokenizer
+
+            encoder: nn.Module = torch_encoder()
+            tokenizer = AutoTokenizer.from_pretrained(directory)
         else:
-            encoder = AutoModel.from_pretrained(directory, use_safetensors=True)
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        network = WindowClassifier(encoder, encoder.config.hidden_size)
+            # Scoring only: the graph comes from the cache when it can, and the tokenizer through the light
+            # fast-tokenizer class (same ids and offsets as AutoTokenizer's, without its import cost).
+            from transformers import PreTrainedTokenizerFast
+
+            weights = directory / ("encoder.safetensors" if compact else "model.safetensors")
+            graph = cached_graph(weights, directory / "config.json", backend == "onnx-int8", torch_encoder)
+            encoder = OrtEncoder(graph)
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(directory)
+        network = WindowClassifier(encoder, hidden_size)
         layers = load_file(str(directory / "head.safetensors"))
         for name in ("head", "tagger"):
             getattr(network, name).load_state_dict({k.split(".", 1)[1]: v for k, v in layers.items() if k.startswith(name + ".")})
         if (directory / "techniques.safetensors").exists():
-            network.techniques = technique_head(encoder.config.hidden_size, len(TECHNIQUES))
+            network.techniques = technique_head(hidden_size, len(TECHNIQUES))
             network.techniques.load_state_dict(load_file(str(directory / "techniques.safetensors")))
-        return cls(network, tokenizer, info)
+        return cls(network, tokenizer, {**info, "backend": backend})
 
 
 _Q8 = ".int8"

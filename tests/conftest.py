@@ -16,6 +16,21 @@ SEED = SHARED / "samples" / "seed-article.annotated.jsonl"
 SEED_TEXT = SHARED / "samples" / "seed-article.txt"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Exported ONNX graphs go to a throwaway directory, not the user's ~/.cache."""
+    import os
+
+    path = tmp_path_factory.mktemp("onnx-cache")
+    old = os.environ.get("FRAMING_CACHE_DIR")
+    os.environ["FRAMING_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("FRAMING_CACHE_DIR", None)
+    else:
+        os.environ["FRAMING_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def seed() -> Article:
     return read_jsonl(SEED)[0]

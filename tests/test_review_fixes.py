@@ -123,3 +123,15 @@ def test_technique_spans_travel_through_label_studio_and_doccano(tmp_path: Path)
     doccano.write_text(export_tasks([article], "doccano"), encoding="utf-8")
     [again] = import_file(doccano, "doccano").articles
     assert again.id == "t" and again.extra["techniques"][0]["technique"] == "Loaded_Language"
+
+
+def test_reviewed_records_do_not_train_the_technique_head_on_model_spans() -> None:
+    """A review export keeps the model's technique spans minus the removed ones; a reviewer cannot add the
+    missed ones, so they are not a complete annotation. A Label Studio import's spans are."""
+    from framing.annotations import confirmed_only
+
+    spans = [{"start": 0, "end": 4, "technique": "Loaded_Language"}]
+    reviewed = Article(id="r", text="Evil plans.", meta={"reviewed_by": "ann"}, extra={"techniques": list(spans)})
+    assert "techniques" not in confirmed_only(reviewed).extra
+    imported = Article(id="i", text="Evil plans.", extra={"techniques": list(spans)})
+    assert confirmed_only(imported).extra["techniques"] == spans

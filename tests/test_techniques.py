@@ -134,3 +134,48 @@ def test_review_removes_a_technique_span(browser, technique_model_dir: Path, tmp
     record = json.loads(exported.read_text(encoding="utf-8"))
     assert record["rejected_techniques"] == [before[n] for n in ids]
     assert record["techniques"] == [t for n, t in enumerate(before) if n not in ids]
+
+
+def test_joint_training_learns_the_technique_head_with_the_encoder(tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``techniques: true`` trains the head on PTC-style articles, keeps held-out ones out, picks the
+    threshold on the tuning slice and measures dev: all on stand-in PTC articles made from the seed."""
+    import training.train_techniques as tt
+    from training.config import TransformerConfig
+    from training.splits import split_of
+    from training.train_transformer import run, technique_targets, window_dataset
+
+    text = seed.text
+    start = text.index("Dashkin")
+    gold = [{"start": start, "end": start + len("Dashkin"), "technique": "Name_Calling,Labeling"},
+            {"start": 0, "end": 40, "technique": "Loaded_Language"}]
+    ids = [f"ptc-t{n}" for n in range(12)]
+    assert any(split_of(i) == "dev" for i in ids) and any(split_of(i) != "dev" for i in ids)
+    monkeypatch.setattr(tt, "load_ptc", lambda split: [(Article(id=i, text=text), copy.deepcopy(gold)) for i in ids])
+
+    # Per token, the techniques covering it; a window of an article without technique annotation gives None.
+    from framing.score import prepare
+    from framing.transformer import TransformerModel
+
+    model = TransformerModel.load(tiny_transformer_dir)
+    marked = prepare(Article(id="m", text=text))
+    marked.extra["techniques"] = gold
+    windows = model.windows([marked])
+    covered = [t for w in windows for (s, e), t in zip(w.offsets, technique_targets(w, [marked]) or []) if s >= start and e <= start + 7]
+    window = windows[0]
+    assert covered and all(TECHNIQUES.index("Name_Calling,Labeling") in t for t in covered)
+    assert technique_targets(window, [prepare(Article(id="u", text=text))]) is None
+    assert window_dataset(model, [marked], {})[0]["has_techniques"] is True
+
+    out = tmp_path / "joint"
+    config = TransformerConfig(base_model=str(tiny_transformer_dir), sources=["seed"], epochs=2, max_tokens=64, output_dir=str(out),
+                               threads=1, techniques=True, technique_thresholds=[0.3, 0.5])
+    logs: list[str] = []
+    run(config, log=logs.append)
+    assert (out / "techniques.safetensors").exists()
+    info = json.loads((out / "framing-model.json").read_text(encoding="utf-8"))
+    assert info["technique_thresholds"] in (0.3, 0.5)
+    metrics = info["technique_metrics"]
+    assert metrics["trained"] == "jointly with the encoder" and 0 < metrics["train_articles"] < len(ids) and metrics["tune_articles"] > 0
+    assert 0.0 <= metrics["ptc-dev"]["span"]["f1"] <= 1.0
+    scored = next(framing.score_articles([Article(id="x", text=text)], framing.load_model(out)))
+    assert isinstance(scored.extra.get("techniques"), list)

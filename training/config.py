@@ -105,6 +105,21 @@ class TransformerConfig(YamlConfig):
     """Save int8 word embeddings and fp16 weights (a quarter of the size; see ``TransformerModel.save``)."""
     tag_weight: float = 1.0
     """Weight of the source/cue token-tagging loss against the sentence heads' loss."""
+    keep_layers: list[int] | None = None
+    """Keep only these encoder layers (0-based) of the starting model: a smaller, faster student."""
+    teacher: str | None = None
+    """Distil from this model directory ("default": the current default model): its sentence-head and
+    tag probabilities on every training window are soft targets next to the gold labels, so the student
+    also learns on the heads a source leaves unlabelled."""
+    distill_weight: float = 1.0
+    """Weight of the soft-target loss against the gold-label loss."""
+    techniques: bool = False
+    """Train the propaganda-technique token head together with the encoder, on the PTC train articles
+    (``training/train_techniques.py`` instead fits it on a frozen encoder)."""
+    technique_weight: float = 1.0
+    technique_pos_weight_cap: float = 10.0
+    technique_thresholds: list[float] = field(default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9])
+    """Candidate global thresholds, chosen on a slice of the PTC train articles (never on dev)."""
     max_minutes: float = 25.0
     """Training stops (and still saves) after this long, so a run fits the 30-minute CPU budget."""
     seed: int = 13
@@ -120,5 +135,9 @@ class TransformerConfig(YamlConfig):
             raise ValueError(f"max_tokens: must be between 16 and 512, got {self.max_tokens!r}")
         if self.lr <= 0 or self.head_lr <= 0:
             raise ValueError("lr and head_lr must be positive")
+        if self.keep_layers is not None and (not self.keep_layers or len(set(self.keep_layers)) != len(self.keep_layers) or min(self.keep_layers) < 0):
+            raise ValueError(f"keep_layers: distinct layer numbers from 0, got {self.keep_layers!r}")
+        if self.distill_weight < 0:
+            raise ValueError(f"distill_weight: must not be negative, got {self.distill_weight!r}")
         if self.epochs <= 0:
             raise ValueError(f"epochs: must be positive, got {self.epochs!r}")

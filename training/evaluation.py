@@ -71,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sets = held_out_sets()
     sets["seed (trained on)"] = load_seed()
-    models = {"model": load_model(args.model)}
+    # The model card describes the model itself: fp32 (ONNX Runtime, exactly torch's outputs).
+    models = {"model": load_model(args.model, backend="onnx")}
     if args.baseline:
-        models["baseline"] = load_model(args.baseline)
+        models["baseline"] = load_model(args.baseline, backend="onnx")
     results = {name: evaluate_all(m, sets) for name, m in models.items()}
     table = Table(title=f"held-out evaluation of {args.model}")
     table.add_column("set")

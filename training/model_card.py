@@ -73,7 +73,7 @@ def _techniques(metrics: dict[str, Any] | None) -> list[str]:
     lines = [
         "## Propaganda techniques",
         "",
-        f"A multi-label token head (MLP) on the frozen encoder, trained on {metrics['train_articles']} PTC train articles (SemEval-2020",
+        f"A multi-label token head (MLP) {'trained together with the encoder' if metrics.get('trained') == 'jointly with the encoder' else 'on the frozen encoder'}, on {metrics['train_articles']} PTC train articles (SemEval-2020",
         f"Task 11), threshold chosen on {metrics['tune_articles']} other train articles. Held-out PTC dev (75 articles), SemEval-2020",
         "span metric (partial-overlap credit, merged spans):",
         "",
@@ -116,14 +116,15 @@ def render(info: dict[str, Any], description: str) -> str:
     for source in config.get("sources", []):
         what, licence = SOURCE_LICENCES.get(source, (source, "see training/DATA.md"))
         lines.append(f"| {what} | {licence} |")
+    if config.get("techniques"):
+        lines.append("| PTC (SemEval-2020 Task 11) train articles, technique spans (technique head) | research use |")
+    counts = info.get("training_counts", {})
     lines += [
         "",
         "The model inherits the most restrictive of these terms: **non-commercial, research use** (CheckThat! is",
         "CC BY-NC-SA 4.0; PTC, BASIL and PolNeAR are research-use only; BABE is AGPL-3.0).",
         "",
-        "Sentences per head in training: "
-        + ", ".join(f"{h}: {c['sentences']} ({c['positive']} positive)" for h, c in info.get("training_counts", {}).items()),
-        "",
+        *(["Sentences per head in training: " + ", ".join(f"{h}: {c['sentences']} ({c['positive']} positive)" for h, c in counts.items()), ""] if counts else []),
         "## Held-out evaluation",
         "",
         "Nothing below was trained on: our annotated articles are split by article (hash of the id), CheckThat!",

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from safetensors.torch import save_file
 
+from framing.annotations import confirmed_only
 from framing.io import atomic_writer
 from framing.record import Article, read_jsonl
 from framing.score import prepare
@@ -126,6 +127,22 @@ def predict_spans(model: TransformerModel, items: list[tuple[Article, list[dict[
     return {a.id: p.techniques or [] for (a, _), p in zip(items, predictions)}
 
 
+def tune_and_measure(model: TransformerModel, tune_items: list[tuple[Article, list[dict[str, Any]]]], candidates: tuple[float, ...] | list[float], log: Any = print) -> tuple[float, dict[str, Any]]:
+    """Choose the technique threshold on the tuning slice, set it on the model, and measure PTC dev."""
+    tune_gold = {a.id: gold for a, gold in tune_items}
+    # One global threshold: per-technique thresholds were tried and overfit the small tuning slice
+    # (rare techniques have a handful of spans there); PTC dev technique-aware F1 fell from 0.129 to 0.091.
+    best = (-1.0, 0.5)
+    for threshold in candidates:
+        model.technique_thresholds = threshold
+        f1 = span_metric(tune_gold, predict_spans(model, tune_items))["technique_aware"]["f1"]
+        log(f"threshold {threshold}: technique-aware span F1 {f1:.3f} on the tuning slice")
+        best = max(best, (f1, threshold))
+    model.technique_thresholds = best[1]
+    dev = load_ptc("dev")
+    return best[1], span_metric({a.id: gold for a, gold in dev}, predict_spans(model, dev))
+
+
 def run(config: TechniquesConfig, log: Any = print) -> dict[str, Any]:
     torch.set_num_threads(config.threads)
     started = time.perf_counter()
@@ -133,25 +150,14 @@ def run(config: TechniquesConfig, log: Any = print) -> dict[str, Any]:
     train = load_ptc("train")
     fit_items = [it for it in train if split_of(it[0].id) != "dev"]
     for path in config.annotations:
-        fit_items += [(a, a.extra["techniques"]) for a in read_jsonl(path) if isinstance(a.extra.get("techniques"), list)]
+        articles = [confirmed_only(a) for a in read_jsonl(path)]
+        fit_items += [(a, a.extra["techniques"]) for a in articles if isinstance(a.extra.get("techniques"), list)]
     tune_items = [it for it in train if split_of(it[0].id) == "dev"]
     x, y = token_features(model, fit_items)
     log(f"{len(fit_items)} PTC train articles, {len(x)} tokens, {int((y.sum(1) > 0).sum())} inside a technique span; {len(tune_items)} articles to choose the threshold")
     model.network.techniques = fit_head(x, y, config, log)
     model.use_techniques = True
-    tune_gold = {a.id: gold for a, gold in tune_items}
-    # One global threshold: per-technique thresholds were tried and overfit the small tuning slice
-    # (rare techniques have a handful of spans there); PTC dev technique-aware F1 fell from 0.129 to 0.091.
-    best = (-1.0, 0.5)
-    for threshold in config.thresholds:
-        model.technique_thresholds = threshold
-        f1 = span_metric(tune_gold, predict_spans(model, tune_items))["technique_aware"]["f1"]
-        log(f"threshold {threshold}: technique-aware span F1 {f1:.3f} on the tuning slice")
-        best = max(best, (f1, threshold))
-    thresholds = best[1]
-    model.technique_thresholds = thresholds
-    dev = load_ptc("dev")
-    metrics = span_metric({a.id: gold for a, gold in dev}, predict_spans(model, dev))
+    thresholds, metrics = tune_and_measure(model, tune_items, config.thresholds, log)
     directory = Path(config.model)
     save_file({k: v.detach().contiguous() for k, v in model.network.techniques.state_dict().items()}, str(directory / "techniques.safetensors"))
     info_path = directory / "framing-model.json"

@@ -24,7 +24,8 @@ from datasets import Dataset
 from framing.attribution import gold_spans
 from framing.heads import HEADS, sentence_targets
 from framing.record import Article
-from framing.transformer import IGNORE, TAGS, TransformerModel, Window, WindowClassifier, collate
+from framing.techniques import TECHNIQUES
+from framing.transformer import IGNORE, TAGS, TransformerModel, Window, WindowClassifier, collate, technique_head
 from training import data, model_card
 from training.config import TransformerConfig
 from training.evaluation import evaluate_all
@@ -65,9 +66,20 @@ def token_tags(window: Window, articles: list[Article]) -> list[int]:
     return tags
 
 
+def technique_targets(window: Window, articles: list[Article]) -> list[list[int]] | None:
+    """Per token, the indices (``TECHNIQUES``) of the technique spans covering it; None when the window's
+    article has no technique annotation (``extra["techniques"]``), so it teaches the head nothing."""
+    gold = articles[window.members[0][0]].extra.get("techniques")
+    if not isinstance(gold, list):
+        return None
+    spans = [(g["start"], g["end"], TECHNIQUES.index(g["technique"])) for g in gold if g.get("technique") in TECHNIQUES]
+    return [sorted({t for a, b, t in spans if a < end and start < b}) if sid >= 0 else [] for sid, (start, end) in zip(window.sentence_ids, window.offsets)]
+
+
 def window_dataset(model: TransformerModel, articles: list[Article], weights: dict[str, float]) -> Dataset:
-    """One row per window: token ids, each token's sentence slot and tag, and per sentence the head
-    targets (-1 where a source says nothing) and the loss weight of its source."""
+    """One row per window: token ids, each token's sentence slot and tag, per sentence the head targets
+    (-1 where a source says nothing) and the loss weight of its source, and per token its techniques
+    (``has_techniques`` False where the article has no technique annotation)."""
     windows = model.windows(articles)
     rows = []
     for w in windows:
@@ -77,9 +89,86 @@ def window_dataset(model: TransformerModel, articles: list[Article], weights: di
             targets.append([t.get(h, -1) for h in HEADS])
             weight.append(weights.get(articles[a].meta.get("source_set", ""), 1.0))
         tags = token_tags(w, articles)
-        if any(v >= 0 for row in targets for v in row) or any(t != IGNORE for t in tags):
-            rows.append({"input_ids": w.input_ids, "sentence_ids": w.sentence_ids, "tags": tags, "targets": targets, "weights": weight})
+        techniques = technique_targets(w, articles)
+        if any(v >= 0 for row in targets for v in row) or any(t != IGNORE for t in tags) or techniques is not None:
+            rows.append({"input_ids": w.input_ids, "sentence_ids": w.sentence_ids, "tags": tags, "targets": targets, "weights": weight,
+                         "techniques": techniques or [[] for _ in w.input_ids], "has_techniques": techniques is not None})
     return Dataset.from_list(rows)
+
+
+def keep_layers(model: TransformerModel, layers: list[int]) -> None:
+    """Cut the encoder down to ``layers``, in their order: the student starts from the teacher's weights."""
+    stack = model.network.encoder.encoder.layer
+    if max(layers) >= len(stack):
+        raise ValueError(f"keep_layers: the encoder has {len(stack)} layers, got {layers}")
+    model.network.encoder.encoder.layer = torch.nn.ModuleList([stack[i] for i in layers])
+    model.network.encoder.config.num_hidden_layers = len(layers)
+
+
+@torch.inference_mode()
+def teacher_targets(teacher: TransformerModel, dataset: Dataset) -> Dataset:
+    """The teacher's sentence-head probabilities (per sentence slot) and tag probabilities (per token)
+    for every training window, as the columns ``soft_targets`` and ``soft_tags``."""
+    teacher.network.eval()
+    soft_targets: list[list[list[float]]] = [[] for _ in range(len(dataset))]
+    soft_tags: list[list[list[float]]] = [[] for _ in range(len(dataset))]
+    order = sorted(range(len(dataset)), key=lambda i: len(dataset[i]["input_ids"]))
+    for start in range(0, len(order), 16):
+        idx = order[start : start + 16]
+        rows = dataset[idx]
+        windows = [Window(i, s, [(0, 0)] * len(t)) for i, s, t in zip(rows["input_ids"], rows["sentence_ids"], rows["targets"])]
+        logits, tag_logits, _ = teacher.network(**collate(windows, teacher.tokenizer.pad_token_id))
+        probs, tag_probs = torch.sigmoid(logits), torch.softmax(tag_logits, dim=-1)
+        for j, (i, w) in enumerate(zip(idx, windows)):
+            soft_targets[i] = probs[j, : len(w.members)].tolist()
+            soft_tags[i] = tag_probs[j, : len(w.input_ids)].tolist()
+    return dataset.add_column("soft_targets", soft_targets).add_column("soft_tags", soft_tags)
+
+
+def distill_loss(logits: torch.Tensor, tag_logits: torch.Tensor, rows: dict[str, Any], sentence_ids: torch.Tensor) -> torch.Tensor:
+    """Soft-target loss: binary cross-entropy to the teacher's head probabilities on every sentence, and
+    KL divergence to its tag distribution on every sentence token."""
+    soft = torch.zeros_like(logits)
+    present = torch.zeros(logits.shape[:2])
+    soft_tags = torch.zeros_like(tag_logits)
+    for i, (t, g) in enumerate(zip(rows["soft_targets"], rows["soft_tags"])):
+        soft[i, : len(t)] = torch.tensor(t)
+        present[i, : len(t)] = 1.0
+        soft_tags[i, : len(g)] = torch.tensor(g)
+    heads = torch.nn.functional.binary_cross_entropy_with_logits(logits, soft, reduction="none").mean(-1)
+    head_loss = (heads * present).sum() / present.sum().clamp(min=1.0)
+    tokens = (sentence_ids >= 0).to(tag_logits.dtype)
+    kl = (soft_tags * (soft_tags.clamp(min=1e-8).log() - torch.log_softmax(tag_logits, dim=-1))).sum(-1)
+    return head_loss + (kl * tokens).sum() / tokens.sum().clamp(min=1.0)
+
+
+def technique_pos_weight(dataset: Dataset, cap: float) -> torch.Tensor:
+    """Per technique, negatives / positives among annotated sentence tokens (capped): techniques cover a
+    few percent of tokens, and an unweighted loss learns to say none."""
+    pos, total = torch.zeros(len(TECHNIQUES)), 0
+    for row in dataset.filter(lambda r: r["has_techniques"]):
+        for sid, techniques in zip(row["sentence_ids"], row["techniques"]):
+            if sid >= 0:
+                total += 1
+                for t in techniques:
+                    pos[t] += 1
+    return ((total - pos) / pos.clamp(min=1.0)).clamp(max=cap)
+
+
+def technique_loss(logits: torch.Tensor, rows: dict[str, Any], sentence_ids: torch.Tensor, pos_weight: torch.Tensor) -> torch.Tensor | None:
+    """Multi-label binary cross-entropy over the sentence tokens of windows with technique annotation."""
+    if not any(rows["has_techniques"]):
+        return None
+    target = torch.zeros_like(logits)
+    mask = torch.zeros(logits.shape[:2])
+    for i, (has, per_token) in enumerate(zip(rows["has_techniques"], rows["techniques"])):
+        if has:
+            mask[i, : len(per_token)] = 1.0
+            for k, techniques in enumerate(per_token):
+                target[i, k, techniques] = 1.0
+    mask = mask * (sentence_ids >= 0)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight, reduction="none").mean(-1)
+    return (loss * mask).sum() / mask.sum().clamp(min=1.0)
 
 
 def _batches(dataset: Dataset, batch_windows: int, rng: random.Random) -> list[list[int]]:
@@ -104,6 +193,10 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
         {"params": network.encoder.parameters(), "lr": config.lr},
         {"params": [*network.head.parameters(), *network.tagger.parameters()], "lr": config.head_lr},
     ]
+    joint = network.techniques is not None and "has_techniques" in dataset.column_names and any(dataset["has_techniques"])
+    if joint:
+        params.append({"params": network.techniques.parameters(), "lr": config.head_lr})
+        pos_weight = technique_pos_weight(dataset, config.technique_pos_weight_cap)
     optimizer = torch.optim.AdamW(params, weight_decay=0.01)
     per_epoch = math.ceil(len(dataset) / config.batch_windows)
     total = max(1, int(per_epoch * config.epochs))
@@ -129,10 +222,16 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
             tags = torch.full(batch["input_ids"].shape, IGNORE, dtype=torch.long)
             for i, t in enumerate(rows["tags"]):
                 tags[i, : len(t)] = torch.tensor(t)
-            logits, tag_logits, _ = network(**batch)
+            logits, tag_logits, technique_logits = network(**batch, techniques=joint)
             loss = masked_loss(logits, targets, weights)
+            if technique_logits is not None:
+                extra = technique_loss(technique_logits, rows, batch["sentence_ids"], pos_weight)
+                if extra is not None:
+                    loss = loss + config.technique_weight * extra
             if (tags != IGNORE).any():
                 loss = loss + config.tag_weight * torch.nn.functional.cross_entropy(tag_logits.transpose(1, 2), tags, ignore_index=IGNORE)
+            if "soft_targets" in rows:
+                loss = loss + config.distill_weight * distill_loss(logits, tag_logits, rows, batch["sentence_ids"])
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -163,6 +262,38 @@ def load_base(config: TransformerConfig) -> TransformerModel:
     network = WindowClassifier(encoder, encoder.config.hidden_size)
     info = {"name": config.name, "base_model": config.base_model, "max_tokens": config.max_tokens, "config": config.to_dict()}
     return TransformerModel(network, tokenizer, info)
+
+
+def ptc_technique_articles(held_out: dict[str, list[Article]]) -> tuple[list[Article], list[Any]]:
+    """PTC train articles with their technique spans, segmented, to train on; and the (article, spans)
+    slice kept to choose the threshold. Articles of any held-out set (our annotated test split has
+    PTC train articles) are left out, so no held-out text is trained on."""
+    import copy
+
+    from framing.score import prepare
+    from training.splits import split_of
+    from training.train_techniques import load_ptc
+
+    held = {a.id for articles in held_out.values() for a in articles}
+    train, tune = [], []
+    for article, gold in load_ptc("train"):
+        if article.id in held:
+            continue
+        if split_of(article.id) == "dev":
+            tune.append((article, gold))
+            continue
+        article = prepare(copy.deepcopy(article))
+        article.meta["source_set"] = "ptc"
+        article.extra["techniques"] = gold
+        train.append(article)
+    return train, tune
+
+
+def _model_ref(directory: Path) -> str:
+    """A model's name when it lives in the models directory (no machine's path in a shipped card), else its path."""
+    from framing.model import models_dir
+
+    return directory.name if directory.resolve().parent == models_dir().resolve() else str(directory)
 
 
 def versioned(directory: str | Path) -> Path:
@@ -209,7 +340,7 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
         init_dir = default_model_dir() if config.init_model == "default" else Path(config.init_model)
         model = TransformerModel.load(init_dir)
         previous = TransformerModel.load(init_dir)
-        model.info = {**model.info, "name": config.name, "config": config.to_dict(), "continued_from": str(init_dir)}
+        model.info = {**model.info, "name": config.name, "config": config.to_dict(), "continued_from": _model_ref(init_dir)}
         if model.network.techniques is not None:
             # The technique head was fitted on the old encoder's states: after fine-tuning it no longer
             # matches, and its PTC figures would describe another model.
@@ -217,25 +348,55 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
             model.use_techniques = False
             for key in ("techniques", "technique_thresholds", "technique_metrics"):
                 model.info.pop(key, None)
-            log("the technique head is not carried over: retrain it with python -m training.train_techniques")
+            if not config.techniques:
+                log("the technique head is not carried over: retrain it with python -m training.train_techniques")
         log(f"continuing from {init_dir}")
     else:
         model = load_base(config)
+    if config.keep_layers:
+        keep_layers(model, config.keep_layers)
+        log(f"student encoder: layers {config.keep_layers} of the starting model")
+    tune_items: list[Any] = []
+    if config.techniques:
+        train_items, tune_items = ptc_technique_articles(held_out)
+        train += train_items
+        model.network.techniques = technique_head(model.network.encoder.config.hidden_size, len(TECHNIQUES))
+        log(f"technique head trained jointly: {len(train_items)} PTC train articles, {len(tune_items)} kept to choose its threshold")
     dataset = window_dataset(model, train, config.source_weights)
     log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
+    if config.teacher:
+        from framing.model import default_model_dir
+
+        teacher_dir = default_model_dir() if config.teacher == "default" else Path(config.teacher)
+        # The teacher only scores: ONNX Runtime gives torch's outputs, faster.
+        dataset = teacher_targets(TransformerModel.load(teacher_dir, backend="onnx"), dataset)
+        model.info["teacher"] = teacher_dir.name
+        log(f"soft targets from {teacher_dir} on {len(dataset)} windows")
     model.info["training"] = train_model(model, dataset, config, log)
     base = model.info.get("base_model", config.base_model)
     model.info["description"] = (
-        f"Fine-tuned {base} (all-MiniLM-L6-v2, 6 layers × 384): windows of up to {config.max_tokens} tokens of "
+        f"Fine-tuned {base} (all-MiniLM-L6-v2, {model.network.encoder.config.num_hidden_layers} of its 6 layers × 384): windows of up to {config.max_tokens} tokens of "
         "consecutive sentences, mean-pooled per sentence, three heads (other? editorial? attributed?) combined into four labels, "
         "and a token tagger for the source and cue spans of each claim."
-        + (f" Continued from {model.info['continued_from']} with new annotations." if previous is not None else "")
+        + (f" Continued from {Path(model.info['continued_from']).name}" + (f", keeping layers {config.keep_layers}" if config.keep_layers else "")
+           + (f", distilled from {model.info['teacher']} (its probabilities as soft targets)" if config.teacher else "")
+           + (" with new annotations." if config.annotations else ".") if previous is not None else "")
+        + (" A multi-label token head for the 14 PTC propaganda techniques is trained with the encoder on the PTC train articles." if config.techniques else "")
         + (" Stored compact: int8 word embeddings, fp16 elsewhere, read back into fp32." if config.compact else "")
     )
     if config.compact:
         # Measure what is shipped: the compact weights, read back.
         model.save(output_dir, compact=True)
         model = TransformerModel.load(output_dir)
+    if config.techniques:
+        from training.train_techniques import tune_and_measure
+
+        model.use_techniques = True
+        threshold, technique_metrics = tune_and_measure(model, tune_items, config.technique_thresholds, log)
+        model.info.update({"techniques": list(TECHNIQUES), "technique_thresholds": threshold,
+                           "technique_metrics": {"ptc-dev": technique_metrics, "train_articles": sum(1 for a in train if a.meta.get("source_set") == "ptc"),
+                                                 "tune_articles": len(tune_items), "trained": "jointly with the encoder"}})
+        log(f"PTC dev: span F1 {technique_metrics['span']['f1']:.3f}, technique-aware F1 {technique_metrics['technique_aware']['f1']:.3f}")
     log("evaluating on held-out sets")
     model.info["metrics"] = evaluate_all(model, held_out)
     if previous is not None:

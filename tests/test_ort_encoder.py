@@ -1,0 +1,128 @@
+"""ONNX Runtime scoring backend and the distilled student: same outputs as torch, smaller encoder."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import framing
+from framing.cli import app
+from framing.record import Article, Sentence
+from framing.transformer import TransformerModel
+
+
+def _batch(seed: Article) -> list[Article]:
+    # Articles of very different lengths: their windows are padded against each other in one batch.
+    short = Article(id="short", text="Putin said it. The war goes on.", sentences=[Sentence(0, 14), Sentence(15, 31)])
+    return [copy.deepcopy(seed), short, copy.deepcopy(short)]
+
+
+def test_onnx_backend_gives_the_torch_outputs_on_padded_batches(tiny_transformer_dir: Path, seed: Article) -> None:
+    torch_model = TransformerModel.load(tiny_transformer_dir, backend="torch")
+    onnx_model = TransformerModel.load(tiny_transformer_dir, backend="onnx")
+    assert type(onnx_model.network.encoder).__name__ == "OrtEncoder"
+    expected, got = torch_model.predict(_batch(seed)), onnx_model.predict(_batch(seed))
+    for e, g in zip(expected, got):
+        assert np.abs(e.probs - g.probs).max() < 1e-4
+        assert [[(x.role, x.start, x.end) for x in s] for s in e.spans] == [[(x.role, x.start, x.end) for x in s] for s in g.spans]
+        assert all(abs(x.score - y.score) < 1e-4 for s, t in zip(e.spans, g.spans) for x, y in zip(s, t))
+    # One article alone gives what it gave inside the padded batch.
+    alone = onnx_model.predict([_batch(seed)[1]])[0]
+    assert np.abs(alone.probs - got[1].probs).max() < 1e-4
+
+
+def test_onnx_int8_backend_stays_close(tiny_transformer_dir: Path, seed: Article) -> None:
+    exact = TransformerModel.load(tiny_transformer_dir, backend="torch").predict([copy.deepcopy(seed)])[0].probs
+    int8 = TransformerModel.load(tiny_transformer_dir, backend="onnx-int8").predict([copy.deepcopy(seed)])[0].probs
+    assert int8.shape == exact.shape
+    assert 0 < np.abs(int8 - exact).max() < 0.05  # quantised, so not bit-identical, but close
+
+
+def test_exported_graph_is_cached_by_content(tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from framing import ort_encoder
+
+    monkeypatch.setenv("FRAMING_CACHE_DIR", str(tmp_path / "cache"))
+    first = TransformerModel.load(tiny_transformer_dir, backend="onnx")
+    graphs = list((tmp_path / "cache").glob("encoder-*.onnx"))
+    assert len(graphs) == 1 and not list((tmp_path / "cache").glob("*.part"))
+    # A second load reads the cached graph: no export at all, same outputs.
+    monkeypatch.setattr(ort_encoder, "export_onnx", lambda encoder: pytest.fail("exported again"))
+    second = TransformerModel.load(tiny_transformer_dir, backend="onnx")
+    assert np.abs(first.predict([copy.deepcopy(seed)])[0].probs - second.predict([copy.deepcopy(seed)])[0].probs).max() == 0
+    monkeypatch.undo()
+    monkeypatch.setenv("FRAMING_CACHE_DIR", str(tmp_path / "cache"))
+    # Other weights (a retrained copy) get another graph, never the stale one.
+    copy_dir = tmp_path / "changed"
+    shutil.copytree(tiny_transformer_dir, copy_dir)
+    changed = TransformerModel.load(copy_dir, backend="torch")
+    with torch.no_grad():
+        changed.network.encoder.embeddings.word_embeddings.weight.mul_(2.0)
+    shutil.rmtree(copy_dir)
+    changed.save(copy_dir)
+    TransformerModel.load(copy_dir, backend="onnx")
+    assert len(list((tmp_path / "cache").glob("encoder-*.onnx"))) == 2
+    # A cache that cannot be written costs only the export.
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory should be")
+    monkeypatch.setenv("FRAMING_CACHE_DIR", str(blocked))
+    assert TransformerModel.load(tiny_transformer_dir, backend="onnx").predict([copy.deepcopy(seed)])[0].probs.shape[0] == len(seed.sentences)
+
+
+def test_onnx_model_cannot_be_saved(tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="torch backend"):
+        TransformerModel.load(tiny_transformer_dir, backend="onnx").save(tmp_path / "x")
+
+
+def test_unknown_backend_is_refused(tiny_transformer_dir: Path) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        framing.load_model(tiny_transformer_dir, backend="tensorrt")
+    result = CliRunner().invoke(app, ["score", "-", "--model", str(tiny_transformer_dir), "--backend", "tensorrt"], input="Some text.")
+    assert result.exit_code == 2
+
+
+def test_score_backends_agree_on_labels(tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("Putin said the war goes on. Ukraine tried to attack, officials said. It is a disgrace.", encoding="utf-8")
+    labels = {}
+    for backend in ("onnx", "torch"):
+        out = tmp_path / f"{backend}.jsonl"
+        result = CliRunner().invoke(app, ["score", str(article), "-o", str(out), "--model", str(tiny_transformer_dir), "--backend", backend])
+        assert result.exit_code == 0, result.output
+        record = json.loads(out.read_text(encoding="utf-8"))
+        labels[backend] = [(s["label"], round(s["probs"][s["label"]], 4)) for s in record["sentences"]]
+    assert labels["onnx"] == labels["torch"] and len(labels["torch"]) == 3
+
+
+def test_distilled_student_keeps_the_chosen_layers_and_moves_towards_the_teacher(tiny_transformer_dir: Path, seed: Article) -> None:
+    from training.config import TransformerConfig
+    from training.train_transformer import keep_layers, teacher_targets, train_model, window_dataset
+
+    # A teacher with opinions: the tiny model trained on the seed's gold labels.
+    teacher = TransformerModel.load(tiny_transformer_dir)
+    config = TransformerConfig(batch_windows=8, epochs=8, lr=1e-3, head_lr=1e-2, max_tokens=64, warmup=0.0)
+    train_model(teacher, window_dataset(teacher, [copy.deepcopy(seed)], {}), config, log=lambda _: None)
+    student = TransformerModel.load(tiny_transformer_dir)
+    keep_layers(student, [1])
+    assert student.network.encoder.config.num_hidden_layers == 1 and len(student.network.encoder.encoder.layer) == 1
+    with pytest.raises(ValueError, match="2 layers"):
+        keep_layers(TransformerModel.load(tiny_transformer_dir), [0, 5])
+
+    target = teacher.predict_proba([copy.deepcopy(seed)])[0]
+    before = np.abs(student.predict_proba([copy.deepcopy(seed)])[0] - target).mean()
+    dataset = teacher_targets(teacher, window_dataset(student, [copy.deepcopy(seed)], {}))
+    assert {"soft_targets", "soft_tags"} <= set(dataset.column_names)
+    row = dataset[0]
+    assert len(row["soft_targets"]) == len(row["targets"]) and len(row["soft_tags"]) == len(row["input_ids"])
+    # Distillation only: the gold labels are hidden, so any move towards the teacher comes from its soft targets.
+    dataset = dataset.map(lambda r: {"targets": [[-1] * len(t) for t in r["targets"]], "tags": [-100] * len(r["tags"])})
+    train_model(student, dataset, config, log=lambda _: None)
+    after = np.abs(student.predict_proba([copy.deepcopy(seed)])[0] - target).mean()
+    assert after < 0.5 * before
