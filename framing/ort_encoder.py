@@ -99,23 +99,30 @@ def graph_key(weights: Path, config: Path, int8: bool) -> str:
     return digest.hexdigest()[:32]
 
 
-def cached_graph(weights: Path, config: Path, int8: bool, build_encoder: Callable[[], nn.Module]) -> bytes:
-    """The encoder's ONNX graph from the cache, or exported from ``build_encoder()`` and cached. A cache
-    that cannot be written (read-only home, full disk) only costs the export on every load."""
+def cached_encoder(weights: Path, config: Path, int8: bool, build_encoder: Callable[[], nn.Module]) -> OrtEncoder:
+    """The encoder's session, from the cached ONNX graph or from one exported from ``build_encoder()`` and
+    cached. A cache that cannot be written (read-only home, full disk) only costs the export on every
+    load; a cached graph that ONNX Runtime cannot read is replaced."""
     path = cache_dir() / f"encoder-{graph_key(weights, config, int8)}{'-int8' if int8 else ''}.onnx"
     if path.is_file():
-        return path.read_bytes()
+        try:
+            return OrtEncoder(path.read_bytes())
+        except Exception:  # noqa: BLE001 - ONNX Runtime raises its own exception types for a bad graph
+            path.unlink(missing_ok=True)
     graph = export_onnx(build_encoder())
     if int8:
         graph = quantize_int8(graph)
+    part = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as handle:
+            part = Path(handle.name)
             handle.write(graph)
-        os.replace(handle.name, path)  # whole or absent: a reader never sees half a graph
+        os.replace(part, path)  # whole or absent: a reader never sees half a graph
     except OSError:
-        pass
-    return graph
+        if part is not None:
+            part.unlink(missing_ok=True)
+    return OrtEncoder(graph)
 
 
 class _Output:

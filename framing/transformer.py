@@ -245,7 +245,7 @@ class TransformerModel:
     def load(cls, directory: str | Path, backend: str = "torch") -> TransformerModel:
         """Load a saved model. ``backend`` runs the encoder in torch (trainable) or, for scoring only, in
         ONNX Runtime (``onnx``, same outputs, faster; ``onnx-int8``, faster again, less exact)."""
-        from framing.ort_encoder import BACKENDS, OrtEncoder, cached_graph
+        from framing.ort_encoder import BACKENDS, cached_encoder
 
         if backend not in BACKENDS:
             raise ValueError(f"backend: one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -275,8 +275,7 @@ class TransformerModel:
             from transformers import PreTrainedTokenizerFast
 
             weights = directory / ("encoder.safetensors" if compact else "model.safetensors")
-            graph = cached_graph(weights, directory / "config.json", backend == "onnx-int8", torch_encoder)
-            encoder = OrtEncoder(graph)
+            encoder = cached_encoder(weights, directory / "config.json", backend == "onnx-int8", torch_encoder)
             tokenizer = PreTrainedTokenizerFast.from_pretrained(directory)
         network = WindowClassifier(encoder, hidden_size)
         layers = load_file(str(directory / "head.safetensors"))

@@ -69,6 +69,10 @@ def test_exported_graph_is_cached_by_content(tiny_transformer_dir: Path, seed: A
     changed.save(copy_dir)
     TransformerModel.load(copy_dir, backend="onnx")
     assert len(list((tmp_path / "cache").glob("encoder-*.onnx"))) == 2
+    # A damaged cached graph is replaced, not an error.
+    graphs[0].write_bytes(b"not an onnx graph")
+    assert TransformerModel.load(tiny_transformer_dir, backend="onnx").predict([copy.deepcopy(seed)])[0].probs.shape[0] == len(seed.sentences)
+    assert graphs[0].read_bytes() != b"not an onnx graph"
     # A cache that cannot be written costs only the export.
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache directory should be")
