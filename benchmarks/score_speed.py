@@ -115,14 +115,14 @@ def held_out_sets() -> dict[str, list[Article]]:
 
 
 def quality(model: object, sets: dict[str, list[Article]]) -> tuple[dict[str, float], list[str]]:
-    """Held-out figures, and every held-out sentence's predicted label (to count disagreements)."""
-    from training.evaluation import evaluate_all
+    """Held-out figures, and every annotations-test sentence's predicted label (to count disagreements)."""
+    from framing.evaluate import evaluate_head, evaluate_labels
 
-    result = evaluate_all(model, sets)
-    labels = [s.label or "" for a in score_articles([prepare(copy.deepcopy(a)) for a in sets["annotations-test"]], model) for s in a.sentences]
+    pred = {name: list(score_articles(copy.deepcopy(gold), model)) for name, gold in sets.items()}
+    labels = [s.label or "" for a in pred["annotations-test"] for s in a.sentences]
     return {
-        "annotations-test macro-F1": result["annotations-test"]["labels"]["macro_f1"],
-        "checkthat-dev editorial macro-F1": result["checkthat-dev"]["editorial_vs_rest"]["macro_f1"],
+        "annotations-test macro-F1": evaluate_labels(sets["annotations-test"], pred["annotations-test"])["macro_f1"],
+        "checkthat-dev editorial macro-F1": evaluate_head(sets["checkthat-dev"], pred["checkthat-dev"], "editorial")["macro_f1"],
     }, labels
 
 

@@ -23,7 +23,6 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -135,23 +134,16 @@ class _Output:
 class OrtEncoder(nn.Module):
     """Drop-in for the torch encoder at inference: same call, same ``last_hidden_state``."""
 
-    def __init__(self, graph: bytes, config: Any = None, threads: int | None = None) -> None:
+    def __init__(self, graph: bytes) -> None:
         super().__init__()
         import onnxruntime as ort
 
-        self.config = config
         options = ort.SessionOptions()
         # Follow torch's thread setting, so one-thread Ray actors stay on one core each.
-        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-
-    @classmethod
-    def from_torch(cls, encoder: nn.Module, int8: bool = False, threads: int | None = None) -> OrtEncoder:
-        """Export ``encoder`` now, without the cache."""
-        graph = export_onnx(encoder)
-        return cls(quantize_int8(graph) if int8 else graph, encoder.config, threads)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> _Output:
         (hidden,) = self.session.run(["hidden"], {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()})

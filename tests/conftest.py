@@ -19,16 +19,10 @@ SEED_TEXT = SHARED / "samples" / "seed-article.txt"
 @pytest.fixture(scope="session", autouse=True)
 def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Exported ONNX graphs go to a throwaway directory, not the user's ~/.cache."""
-    import os
-
     path = tmp_path_factory.mktemp("onnx-cache")
-    old = os.environ.get("FRAMING_CACHE_DIR")
-    os.environ["FRAMING_CACHE_DIR"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("FRAMING_CACHE_DIR", None)
-    else:
-        os.environ["FRAMING_CACHE_DIR"] = old
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FRAMING_CACHE_DIR", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +102,14 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b
         b.close()
+
+
+def download_export(page: Any, path: Path) -> Path:
+    """Click the review page's Export button and save the download to ``path``."""
+    with page.expect_download() as info:
+        page.locator("#export").click()
+    info.value.save_as(path)
+    return path
 
 
 def open_page(opener: Any, path: Path) -> tuple[Any, list[str]]:

@@ -15,7 +15,7 @@ from framing.cli import app
 from framing.profile import article_profile
 from framing.record import LABELS, Article, Sentence
 from framing.report import write_report
-from tests.conftest import open_page
+from tests.conftest import download_export, open_page
 
 EVIL = 'The mayor said <script>window.pwned = 1</script> nothing. <img src=x onerror="window.pwned = 2"> Officials "disagreed".'
 
@@ -178,10 +178,7 @@ def test_review_relabel_export_import_and_reload(browser, seed: Article, tmp_pat
     page.reload()
     assert page.locator(".s.changed").count() == 2, "corrections must survive a reload"
     assert page.locator(f"#s{second}").get_attribute("data-label") == "reported_fact"
-    with page.expect_download() as info:
-        page.locator("#export").click()
-    exported = tmp_path / "corrections.jsonl"
-    info.value.save_as(exported)
+    exported = download_export(page, tmp_path / "corrections.jsonl")
     assert errors == []
     context.close()
 

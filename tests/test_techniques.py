@@ -13,7 +13,7 @@ import framing
 from framing.cli import app
 from framing.record import Article
 from framing.techniques import TECHNIQUES, decode_techniques, span_metric
-from tests.conftest import SEED_TEXT, open_page
+from tests.conftest import SEED_TEXT, download_export, open_page
 
 
 def test_span_metric_gives_partial_credit() -> None:
@@ -125,10 +125,7 @@ def test_review_removes_a_technique_span(browser, technique_model_dir: Path, tmp
     assert "removed" in (first.get_attribute("class") or "")
     page.reload()
     assert "removed" in (page.locator("#text .tech").first.get_attribute("class") or ""), "removal must survive a reload"
-    with page.expect_download() as info:
-        page.locator("#export").click()
-    exported = tmp_path / "c.jsonl"
-    info.value.save_as(exported)
+    exported = download_export(page, tmp_path / "c.jsonl")
     assert errors == []
     context.close()
     record = json.loads(exported.read_text(encoding="utf-8"))

@@ -96,6 +96,11 @@ def window_dataset(model: TransformerModel, articles: list[Article], weights: di
     return Dataset.from_list(rows)
 
 
+def _row_windows(rows: dict[str, Any]) -> list[Window]:
+    """Dataset rows back as windows (members only counted: the rows hold no article positions)."""
+    return [Window(i, s, [(0, 0)] * len(t)) for i, s, t in zip(rows["input_ids"], rows["sentence_ids"], rows["targets"])]
+
+
 def keep_layers(model: TransformerModel, layers: list[int]) -> None:
     """Cut the encoder down to ``layers``, in their order: the student starts from the teacher's weights."""
     stack = model.network.encoder.encoder.layer
@@ -116,7 +121,7 @@ def teacher_targets(teacher: TransformerModel, dataset: Dataset) -> Dataset:
     for start in range(0, len(order), 16):
         idx = order[start : start + 16]
         rows = dataset[idx]
-        windows = [Window(i, s, [(0, 0)] * len(t)) for i, s, t in zip(rows["input_ids"], rows["sentence_ids"], rows["targets"])]
+        windows = _row_windows(rows)
         logits, tag_logits, _ = teacher.network(**collate(windows, teacher.tokenizer.pad_token_id))
         probs, tag_probs = torch.sigmoid(logits), torch.softmax(tag_logits, dim=-1)
         for j, (i, w) in enumerate(zip(idx, windows)):
@@ -211,7 +216,7 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
     while step < total and not stopped_early:
         for batch_idx in _batches(dataset, config.batch_windows, rng):
             rows = dataset[batch_idx]
-            windows = [Window(i, s, [(0, 0)] * len(t)) for i, s, t in zip(rows["input_ids"], rows["sentence_ids"], rows["targets"])]
+            windows = _row_windows(rows)
             batch = collate(windows, model.tokenizer.pad_token_id)
             n = batch["n_sentences"]
             targets = torch.full((len(windows), n, len(HEADS)), -1.0)
