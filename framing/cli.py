@@ -28,10 +28,11 @@ from framing.io import (
     atomic_writer,
     read_inputs,
 )
-from framing.model import ModelError, SentenceModel, load_model
+from framing.model import ModelError, SentenceModel, default_model_dir, load_model
 from framing.profile import OutletStats, outlet_profiles
 from framing.record import LABELS
-from framing.score import score_items
+from framing.onnx_model import default_threads
+from framing.parallel import DEFAULT_WORKERS_CAP, score_parallel
 
 app = typer.Typer(help="Label news sentences as attributed claim, editorial framing or reported fact.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -90,7 +91,7 @@ def score(
     backend: Annotated[Backend, typer.Option(help=BACKEND_HELP)] = Backend.onnx_int8,
     engine: Annotated[Engine, typer.Option(help="local: this process; ray: a Ray cluster over a Parquet dataset (output: a directory of Parquet files)")] = Engine.local,
     ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (e.g. auto); default: start one on this machine")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Ray: model replicas (default: one per CPU of the cluster)")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="model replicas: processes on this machine (default: one per core, at most 8; inputs under 64 articles stay in this process), or Ray actors with --engine ray (default: one per CPU of the cluster)")] = None,
 ) -> None:
     """Segment and label every sentence of every article."""
     if engine is Engine.ray:
@@ -122,7 +123,8 @@ def score(
             items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
             if writer.done:
                 items = (i for i in items if isinstance(i, InputError) or not writer.already_done(i))
-            for item in score_items(items, model):
+            directory = model_dir or default_model_dir()
+            for item in score_parallel(items, model, directory, backend.value, workers or min(default_threads(), DEFAULT_WORKERS_CAP)):
                 if isinstance(item, InputError):
                     failures.append(item)
                     err.print(f"[yellow]skipped[/yellow] {item.source}: {item.message}", markup=True, highlight=False)

@@ -25,13 +25,10 @@ class BatchScorer:
     """A Ray actor: loads the model once, then turns batches of table rows into sentence rows."""
 
     def __init__(self, model_dir: str | None, text_col: str, id_col: str, max_chars: int = DEFAULT_MAX_CHARS, backend: str = "onnx-int8") -> None:
-        import torch
-
         from framing.model import load_model
 
         # One actor per core: each uses one thread, so actors do not fight over cores.
-        torch.set_num_threads(1)
-        self.model = load_model(model_dir, backend=backend)
+        self.model = load_model(model_dir, backend=backend, threads=1)
         self.text_col, self.id_col, self.max_chars = text_col, id_col, max_chars
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:

@@ -162,12 +162,17 @@ def use_model(name: str, force: bool = False) -> ModelEntry:
     return new
 
 
-def load_model(path: str | Path | None = None, backend: str = "onnx-int8") -> SentenceModel:
+def load_model(path: str | Path | None = None, backend: str = "onnx-int8", threads: int | None = None) -> SentenceModel:
     """Load the model in ``path`` (default: the shipped default model) for scoring.
 
     ``backend`` says how a transformer model runs: ``onnx-int8`` (the default: ONNX Runtime with int8
     weights, the fastest; held-out macro-F1 within 0.5 point of fp32, about 2 % of labels differ),
-    ``onnx`` (ONNX Runtime fp32: torch's outputs exactly) or ``torch``. The TF-IDF baseline ignores it."""
+    ``onnx`` (ONNX Runtime fp32: torch's outputs) or ``torch``. The TF-IDF baseline ignores it.
+    ``threads``: how many threads the model may use (default: every core this process may run on)."""
+    from framing.onnx_model import BACKENDS
+
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: one of {', '.join(BACKENDS)}, got {backend!r}")
     directory = Path(path) if path is not None else default_model_dir()
     info_path = directory / "framing-model.json"
     if not info_path.exists():
@@ -181,8 +186,16 @@ def load_model(path: str | Path | None = None, backend: str = "onnx-int8") -> Se
         from framing.baseline import BaselineModel
 
         return BaselineModel.load(directory)
-    if kind == "transformer-window":
+    if kind == "transformer-window" and backend == "torch":
+        import torch
+
         from framing.transformer import TransformerModel
 
-        return TransformerModel.load(directory, backend=backend)
+        if threads:
+            torch.set_num_threads(threads)
+        return TransformerModel.load(directory)
+    if kind == "transformer-window":
+        from framing.onnx_model import OnnxModel
+
+        return OnnxModel.load(directory, backend, threads)
     raise ModelError(f"{info_path}: unknown model kind {kind!r}")

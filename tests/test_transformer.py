@@ -40,8 +40,11 @@ def test_pooling_uses_only_each_sentences_tokens(tiny_transformer_dir: Path) -> 
 
 
 def test_load_model_dispatches_and_scores(tiny_transformer_dir: Path, seed: Article) -> None:
+    from framing.onnx_model import OnnxModel
+
+    assert isinstance(framing.load_model(tiny_transformer_dir, backend="torch"), TransformerModel)
     model = framing.load_model(tiny_transformer_dir)
-    assert isinstance(model, TransformerModel)
+    assert isinstance(model, OnnxModel)  # scoring runs on ONNX Runtime by default
     scored = next(framing.score_articles([copy.deepcopy(seed)], model))
     assert len(scored.sentences) == len(seed.sentences)
     for s in scored.sentences:

@@ -83,8 +83,8 @@ def token_features(model: TransformerModel, items: list[tuple[Article, list[dict
     articles = [prepare(copy.deepcopy(a)) for a, _ in items]
     windows = model.windows(articles)
     feats, targets = [], []
-    for i in range(0, len(windows), model.batch_windows):
-        chunk = windows[i : i + model.batch_windows]
+    for i in range(0, len(windows), model.spec.batch_windows):
+        chunk = windows[i : i + model.spec.batch_windows]
         batch = collate(chunk, model.tokenizer.pad_token_id)
         hidden = model.network.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
         for w, h in zip(chunk, hidden):

@@ -24,8 +24,10 @@ from datasets import Dataset
 from framing.attribution import gold_spans
 from framing.heads import HEADS, sentence_targets
 from framing.record import Article
+from framing.onnx_model import OnnxModel
 from framing.techniques import TECHNIQUES
 from framing.transformer import IGNORE, TAGS, TransformerModel, Window, WindowClassifier, collate, technique_head
+from framing.windows import pad
 from training import data, model_card
 from training.config import TransformerConfig
 from training.evaluation import evaluate_all
@@ -110,11 +112,9 @@ def keep_layers(model: TransformerModel, layers: list[int]) -> None:
     model.network.encoder.config.num_hidden_layers = len(layers)
 
 
-@torch.inference_mode()
-def teacher_targets(teacher: TransformerModel, dataset: Dataset) -> Dataset:
+def teacher_targets(teacher: TransformerModel | OnnxModel, dataset: Dataset) -> Dataset:
     """The teacher's sentence-head probabilities (per sentence slot) and tag probabilities (per token)
     for every training window, as the columns ``soft_targets`` and ``soft_tags``."""
-    teacher.network.eval()
     soft_targets: list[list[list[float]]] = [[] for _ in range(len(dataset))]
     soft_tags: list[list[list[float]]] = [[] for _ in range(len(dataset))]
     order = sorted(range(len(dataset)), key=lambda i: len(dataset[i]["input_ids"]))
@@ -122,8 +122,7 @@ def teacher_targets(teacher: TransformerModel, dataset: Dataset) -> Dataset:
         idx = order[start : start + 16]
         rows = dataset[idx]
         windows = _row_windows(rows)
-        logits, tag_logits, _ = teacher.network(**collate(windows, teacher.tokenizer.pad_token_id))
-        probs, tag_probs = torch.sigmoid(logits), torch.softmax(tag_logits, dim=-1)
+        probs, tag_probs, _ = teacher.run(pad(windows, teacher.spec.pad_id), False)
         for j, (i, w) in enumerate(zip(idx, windows)):
             soft_targets[i] = probs[j, : len(w.members)].tolist()
             soft_tags[i] = tag_probs[j, : len(w.input_ids)].tolist()
@@ -374,7 +373,7 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
 
         teacher_dir = default_model_dir() if config.teacher == "default" else Path(config.teacher)
         # The teacher only scores: ONNX Runtime gives torch's outputs, faster.
-        dataset = teacher_targets(TransformerModel.load(teacher_dir, backend="onnx"), dataset)
+        dataset = teacher_targets(OnnxModel.load(teacher_dir, backend="onnx"), dataset)
         model.info["teacher"] = teacher_dir.name
         log(f"soft targets from {teacher_dir} on {len(dataset)} windows")
     model.info["training"] = train_model(model, dataset, config, log)

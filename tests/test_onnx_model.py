@@ -1,9 +1,12 @@
-"""ONNX Runtime scoring backend and the distilled student: same outputs as torch, smaller encoder."""
+"""ONNX Runtime scoring (same outputs as torch, graph cached, no torch import) and the distilled student."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,9 @@ from typer.testing import CliRunner
 import framing
 from framing.cli import app
 from framing.record import Article, Sentence
+from framing.onnx_model import OnnxModel
 from framing.transformer import TransformerModel
+from framing.windows import pad
 
 
 def _batch(seed: Article) -> list[Article]:
@@ -23,66 +28,104 @@ def _batch(seed: Article) -> list[Article]:
     return [copy.deepcopy(seed), short, copy.deepcopy(short)]
 
 
-def test_onnx_backend_gives_the_torch_outputs_on_padded_batches(tiny_transformer_dir: Path, seed: Article) -> None:
-    torch_model = TransformerModel.load(tiny_transformer_dir, backend="torch")
-    onnx_model = TransformerModel.load(tiny_transformer_dir, backend="onnx")
-    assert type(onnx_model.network.encoder).__name__ == "OrtEncoder"
+@pytest.fixture(scope="module")
+def with_techniques(tiny_transformer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a (random) technique head."""
+    from framing.techniques import TECHNIQUES
+    from framing.transformer import technique_head
+
+    model = TransformerModel.load(tiny_transformer_dir)
+    torch.manual_seed(1)
+    model.network.techniques = technique_head(32, len(TECHNIQUES))
+    directory = tmp_path_factory.mktemp("tiny-techniques")
+    model.save(directory)
+    return directory
+
+
+def test_onnx_graph_gives_the_torch_outputs_on_padded_batches(with_techniques: Path, seed: Article) -> None:
+    torch_model = TransformerModel.load(with_techniques)
+    onnx_model = OnnxModel.load(with_techniques, backend="onnx")
+    # The whole network is in the graph, pooling into a varying number of sentence slots included.
+    for articles in (_batch(seed), _batch(seed)[:2]):
+        batch = pad(torch_model.windows(articles), onnx_model.spec.pad_id)
+        assert batch["attention_mask"].min() == 0  # padded
+        for expected, got in zip(torch_model.run(batch, True), onnx_model.run(batch, True)):
+            assert expected.shape == got.shape and np.abs(expected - got).max() < 1e-4
+    # And scoring gives the same sentence labels, spans and techniques.
     expected, got = torch_model.predict(_batch(seed)), onnx_model.predict(_batch(seed))
     for e, g in zip(expected, got):
         assert np.abs(e.probs - g.probs).max() < 1e-4
         assert [[(x.role, x.start, x.end) for x in s] for s in e.spans] == [[(x.role, x.start, x.end) for x in s] for s in g.spans]
         assert all(abs(x.score - y.score) < 1e-4 for s, t in zip(e.spans, g.spans) for x, y in zip(s, t))
-    # One article alone gives what it gave inside the padded batch.
-    alone = onnx_model.predict([_batch(seed)[1]])[0]
-    assert np.abs(alone.probs - got[1].probs).max() < 1e-4
+        assert [(t["start"], t["end"], t["technique"]) for t in e.techniques] == [(t["start"], t["end"], t["technique"]) for t in g.techniques]
 
 
-def test_onnx_int8_backend_stays_close(tiny_transformer_dir: Path, seed: Article) -> None:
-    exact = TransformerModel.load(tiny_transformer_dir, backend="torch").predict([copy.deepcopy(seed)])[0].probs
-    int8 = TransformerModel.load(tiny_transformer_dir, backend="onnx-int8").predict([copy.deepcopy(seed)])[0].probs
+def test_no_techniques_runs_a_graph_without_the_technique_head(with_techniques: Path, seed: Article) -> None:
+    model = OnnxModel.load(with_techniques, backend="onnx")
+    full = model.predict([copy.deepcopy(seed)])[0]
+    model.use_techniques = False
+    bare = model.predict([copy.deepcopy(seed)])[0]
+    assert bare.techniques is None and full.techniques is not None
+    assert [o.name for o in model.session(False).get_outputs()] == ["sentence_probs", "tag_probs"]
+    assert np.abs(full.probs - bare.probs).max() < 1e-6
+
+
+def test_onnx_int8_backend_stays_close_and_does_not_depend_on_the_batch(tiny_transformer_dir: Path, seed: Article) -> None:
+    exact = TransformerModel.load(tiny_transformer_dir).predict([copy.deepcopy(seed)])[0].probs
+    int8_model = OnnxModel.load(tiny_transformer_dir, backend="onnx-int8")
+    int8 = int8_model.predict([copy.deepcopy(seed)])[0].probs
     assert int8.shape == exact.shape
     assert 0 < np.abs(int8 - exact).max() < 0.05  # quantised, so not bit-identical, but close
+    # Scored beside other articles, an article keeps exactly its scores (each window is its own call).
+    assert np.array_equal(int8_model.predict(_batch(seed))[0].probs, int8)
 
 
 def test_exported_graph_is_cached_by_content(tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from framing import ort_encoder
+    from framing import onnx_model
 
     monkeypatch.setenv("FRAMING_CACHE_DIR", str(tmp_path / "cache"))
-    first = TransformerModel.load(tiny_transformer_dir, backend="onnx")
-    graphs = list((tmp_path / "cache").glob("encoder-*.onnx"))
+    first = OnnxModel.load(tiny_transformer_dir, backend="onnx")
+    graphs = list((tmp_path / "cache").glob("scoring-*.onnx"))
     assert len(graphs) == 1 and not list((tmp_path / "cache").glob("*.part"))
     # A second load reads the cached graph: no export at all, same outputs.
-    monkeypatch.setattr(ort_encoder, "export_onnx", lambda encoder: pytest.fail("exported again"))
-    second = TransformerModel.load(tiny_transformer_dir, backend="onnx")
+    monkeypatch.setattr(onnx_model, "export_onnx", lambda directory, techniques: pytest.fail("exported again"))
+    second = OnnxModel.load(tiny_transformer_dir, backend="onnx")
     assert np.abs(first.predict([copy.deepcopy(seed)])[0].probs - second.predict([copy.deepcopy(seed)])[0].probs).max() == 0
     monkeypatch.undo()
     monkeypatch.setenv("FRAMING_CACHE_DIR", str(tmp_path / "cache"))
     # Other weights (a retrained copy) get another graph, never the stale one.
     copy_dir = tmp_path / "changed"
     shutil.copytree(tiny_transformer_dir, copy_dir)
-    changed = TransformerModel.load(copy_dir, backend="torch")
+    changed = TransformerModel.load(copy_dir)
     with torch.no_grad():
-        changed.network.encoder.embeddings.word_embeddings.weight.mul_(2.0)
+        changed.network.head.weight.mul_(2.0)  # the heads are in the graph too
     shutil.rmtree(copy_dir)
     changed.save(copy_dir)
-    TransformerModel.load(copy_dir, backend="onnx")
-    assert len(list((tmp_path / "cache").glob("encoder-*.onnx"))) == 2
+    OnnxModel.load(copy_dir, backend="onnx")
+    assert len(list((tmp_path / "cache").glob("scoring-*.onnx"))) == 2
     # A damaged cached graph is replaced, not an error.
     graphs[0].write_bytes(b"not an onnx graph")
-    assert TransformerModel.load(tiny_transformer_dir, backend="onnx").predict([copy.deepcopy(seed)])[0].probs.shape[0] == len(seed.sentences)
+    assert OnnxModel.load(tiny_transformer_dir, backend="onnx").predict([copy.deepcopy(seed)])[0].probs.shape[0] == len(seed.sentences)
     assert graphs[0].read_bytes() != b"not an onnx graph"
     # A cache that cannot be written costs only the export.
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache directory should be")
     monkeypatch.setenv("FRAMING_CACHE_DIR", str(blocked))
-    assert TransformerModel.load(tiny_transformer_dir, backend="onnx").predict([copy.deepcopy(seed)])[0].probs.shape[0] == len(seed.sentences)
+    assert OnnxModel.load(tiny_transformer_dir, backend="onnx").predict([copy.deepcopy(seed)])[0].probs.shape[0] == len(seed.sentences)
 
 
-def test_onnx_model_cannot_be_saved(tiny_transformer_dir: Path, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="torch backend"):
-        TransformerModel.load(tiny_transformer_dir, backend="onnx").save(tmp_path / "x")
+def test_scoring_from_a_cached_graph_imports_neither_torch_nor_transformers(tiny_transformer_dir: Path) -> None:
+    framing.load_model(tiny_transformer_dir)  # the session's cache now holds the graph
+    code = (
+        "import sys, framing, framing.cli\n"
+        f"model = framing.load_model({str(tiny_transformer_dir)!r})\n"
+        "article = framing.score_text('Putin said the war goes on. It is a disgrace.', model)\n"
+        "print(len(article.sentences), 'torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), check=True).stdout
+    assert out.split() == ["2", "False", "False"]
 
 
 def test_unknown_backend_is_refused(tiny_transformer_dir: Path) -> None:

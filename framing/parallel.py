@@ -1,0 +1,97 @@
+"""Scoring on several processes of one machine: one model per process, batches of articles handed out
+in turn and their results given back in input order.
+
+One process already runs the model's matrix products on every core, but the rest of scoring
+(segmentation, tokenisation, span decoding, attribution, profiles) is Python on one core, and ONNX
+Runtime gains less from a second thread than from a second process. On 2 cores two one-thread workers
+score 1.1–1.5× faster than one two-thread process (``benchmarks/score_speed.py``; this machine varies).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from framing.io import InputError
+from framing.model import SentenceModel, load_model
+from framing.onnx_model import default_threads
+from framing.record import Article
+from framing.score import _batches, score_items
+
+_MODEL: SentenceModel | None = None  # each worker's own model, loaded once by _start
+
+
+def _start(model_dir: str, backend: str, techniques: bool, threads: int) -> None:
+    global _MODEL
+    _MODEL = load_model(model_dir, backend=backend, threads=threads)
+    if hasattr(_MODEL, "use_techniques"):
+        _MODEL.use_techniques = techniques and _MODEL.use_techniques
+
+
+def _score(batch: list[Article]) -> list[Article | InputError]:
+    assert _MODEL is not None
+    return list(score_items(batch, _MODEL))
+
+
+DEFAULT_WORKERS_CAP = 8
+"""``framing score`` starts one worker per core, up to this many (``--workers`` sets any number)."""
+WORKER_BATCH = 8
+"""Articles per task. The model call is per window whatever the batch, so small tasks cost nothing and
+keep every worker busy to the end (32-article tasks left one worker idle for the last of 7)."""
+SMALL_INPUT = 64
+"""Inputs of at most this many articles are scored in this process: starting workers would cost more."""
+
+
+def score_parallel(
+    items: Iterable[Article | InputError], model: SentenceModel, model_dir: Path, backend: str, workers: int, batch_size: int = WORKER_BATCH
+) -> Iterator[Article | InputError]:
+    """``score_items`` over ``workers`` processes, each with its own copy of the model in ``model_dir``
+    (``model`` is that model, loaded here: it scores inputs too small to be worth the processes' start,
+    and any batch whose worker died). Output order is input order."""
+    items = iter(items)
+    head = list(itertools.islice(items, SMALL_INPUT + 1))
+    if workers <= 1 or len(head) <= SMALL_INPUT:
+        yield from score_items(itertools.chain(head, items), model)
+        return
+    threads = max(1, default_threads() // workers)
+    techniques = bool(getattr(model, "use_techniques", False))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(str(model_dir), backend, techniques, threads)
+    )
+    # Futures of scored batches and input errors, in input order; a few batches per worker in flight so
+    # none waits, and no more, so memory stays flat on any input size.
+    pending: deque[tuple[Future[list[Article | InputError]] | None, list[Article]] | InputError] = deque()
+    try:
+        for batch in _batches(itertools.chain(head, items), batch_size):
+            if isinstance(batch, InputError):
+                pending.append(batch)
+                continue
+            try:
+                pending.append((pool.submit(_score, batch), batch))
+            except BrokenProcessPool:  # a worker died: what is left is scored here
+                pending.append((None, batch))
+            while sum(not isinstance(p, InputError) for p in pending) > 4 * workers:
+                yield from _result(pending.popleft(), model)
+        while pending:
+            yield from _result(pending.popleft(), model)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(item: tuple[Future[list[Article | InputError]] | None, list[Article]] | InputError, model: SentenceModel) -> Iterator[Article | InputError]:
+    if isinstance(item, InputError):
+        yield item
+        return
+    future, batch = item
+    try:
+        if future is None:
+            raise BrokenProcessPool("no worker left")
+        scored = future.result()
+    except Exception:  # noqa: BLE001 - a worker that died (killed, out of memory) loses no article
+        scored = list(score_items(batch, model))
+    yield from scored
