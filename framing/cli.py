@@ -91,7 +91,7 @@ def score(
     backend: Annotated[Backend, typer.Option(help=BACKEND_HELP)] = Backend.onnx_int8,
     engine: Annotated[Engine, typer.Option(help="local: this process; ray: a Ray cluster over a Parquet dataset (output: a directory of Parquet files)")] = Engine.local,
     ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (e.g. auto); default: start one on this machine")] = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="model replicas: processes on this machine (default: one per core, at most 8; inputs under 64 articles stay in this process), or Ray actors with --engine ray (default: one per CPU of the cluster)")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="model replicas: processes on this machine (default: one per core, at most 8; inputs of up to 64 articles stay in this process), or Ray actors with --engine ray (default: one per CPU of the cluster)")] = None,
 ) -> None:
     """Segment and label every sentence of every article."""
     if engine is Engine.ray:
