@@ -69,9 +69,9 @@ def export_onnx(directory: Path, techniques: bool) -> bytes:
     attention_mask = torch.ones_like(input_ids)
     attention_mask[1, 7:] = 0
     sentence_ids = torch.tensor([[-1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, -1], [-1, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1]])
-    outputs = ["sentence_probs", "tag_probs", *(["technique_probs"] if techniques else [])]
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "sentence_ids": {0: "batch", 1: "tokens"}, "slots": {0: "sentences"}}
-    axes.update({"sentence_probs": {0: "batch", 1: "sentences"}, "tag_probs": {0: "batch", 1: "tokens"}, "technique_probs": {0: "batch", 1: "tokens"}})
+    tokens, sentences = {0: "batch", 1: "tokens"}, {0: "batch", 1: "sentences"}
+    inputs = {"input_ids": tokens, "attention_mask": tokens, "sentence_ids": tokens, "slots": {0: "sentences"}}
+    outputs = {"sentence_probs": sentences, "tag_probs": tokens, **({"technique_probs": tokens} if techniques else {})}
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about Python branches on shapes
@@ -79,9 +79,9 @@ def export_onnx(directory: Path, techniques: bool) -> bytes:
             Scoring(),
             (input_ids, attention_mask, sentence_ids, torch.arange(2)),
             buffer,
-            input_names=["input_ids", "attention_mask", "sentence_ids", "slots"],
-            output_names=outputs,
-            dynamic_axes={k: v for k, v in axes.items() if k in outputs or k in ("input_ids", "attention_mask", "sentence_ids", "slots")},
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_axes={**inputs, **outputs},
             opset_version=17,
             dynamo=False,
         )
