@@ -60,6 +60,17 @@ def test_onnx_graph_gives_the_torch_outputs_on_padded_batches(with_techniques: P
         assert [(t["start"], t["end"], t["technique"]) for t in e.techniques] == [(t["start"], t["end"], t["technique"]) for t in g.techniques]
 
 
+def test_exported_graph_has_no_masked_softmax_nan_guard(tiny_transformer_dir: Path) -> None:
+    import onnx
+
+    from framing.onnx_model import export_onnx
+
+    # sdpa attention exports an IsNaN/Where over every attention score (a tenth of int8 scoring time);
+    # the export uses eager attention, whose graph has neither (the test above checks it equals torch's).
+    ops = {node.op_type for node in onnx.load_from_string(export_onnx(tiny_transformer_dir, techniques=False)).graph.node}
+    assert "Softmax" in ops and "IsNaN" not in ops
+
+
 def test_no_techniques_runs_a_graph_without_the_technique_head(with_techniques: Path, seed: Article) -> None:
     model = OnnxModel.load(with_techniques, backend="onnx")
     full = model.predict([copy.deepcopy(seed)])[0]
