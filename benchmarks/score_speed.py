@@ -178,11 +178,12 @@ def naive_pipeline(model: TransformerModel, sentences: list[str]) -> float:
     return len(sentences) / (time.perf_counter() - start)
 
 
-def flops_per_sentence(model: TransformerModel, articles: list[Article]) -> float:
-    """2 × non-embedding parameters per token, plus attention (QKᵀ and AV: 4 × window² × hidden per layer)."""
+def flops_per_sentence(model: TransformerModel, segmented: list[Article]) -> float:
+    """2 × non-embedding parameters per token, plus attention (QKᵀ and AV: 4 × window² × hidden per layer),
+    over articles already split into sentences."""
     cfg = model.network.encoder.config
     params = sum(p.numel() for n, p in model.network.encoder.named_parameters() if "embeddings" not in n)
-    windows = model.windows([prepare(copy.deepcopy(a)) for a in articles])
+    windows = model.windows(segmented)
     tokens = sum(len(w.input_ids) for w in windows)
     attention = sum(4 * len(w.input_ids) ** 2 * cfg.hidden_size * cfg.num_hidden_layers for w in windows)
     n_sent = sum(len(w.members) for w in windows)
@@ -261,12 +262,13 @@ def main() -> int:
                 print(f"scoring loop, onnx fp32 without the technique head: {n_sent / seconds:.0f} sentences/s")
 
         # Evenly spaced over the corpus, so the sample has the corpus's mix of sentence lengths.
-        every = [a.text[s.start : s.end] for a in (prepare(copy.deepcopy(x)) for x in articles) for s in a.sentences]
+        segmented = [prepare(copy.deepcopy(a)) for a in articles]
+        every = [a.text[s.start : s.end] for a in segmented for s in a.sentences]
         sentences = every[:: max(1, len(every) // args.naive_sentences)][: args.naive_sentences]
         naive = naive_pipeline(torch_model, sentences)
         print(f"naive baseline (pipeline('text-classification'), torch, one sentence at a time, {len(sentences)} sentences evenly spaced over the corpus): {naive:.0f} sentences/s")
 
-        fps = flops_per_sentence(torch_model, articles)
+        fps = flops_per_sentence(torch_model, segmented)
         print(f"FLOPs per sentence (windows incl. attention): {fps / 1e9:.2f} GFLOP")
         for name in ("torch fp32", "onnx fp32"):
             rate = results[name]["sent_s"]

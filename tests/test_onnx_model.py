@@ -65,8 +65,8 @@ def test_exported_graph_has_no_masked_softmax_nan_guard(tiny_transformer_dir: Pa
 
     from framing.onnx_model import export_onnx
 
-    # sdpa attention exports an IsNaN/Where over every attention score (a tenth of int8 scoring time);
-    # the export uses eager attention, whose graph has neither (the test above checks it equals torch's).
+    # sdpa attention exports an IsNaN/Where guard over every attention score (a tenth of int8 model time);
+    # the export uses eager attention, whose graph has no IsNaN (the test above checks it equals torch's).
     ops = {node.op_type for node in onnx.load_from_string(export_onnx(tiny_transformer_dir, techniques=False)).graph.node}
     assert "Softmax" in ops and "IsNaN" not in ops
 
