@@ -52,7 +52,29 @@ def load_source_article(ref: str) -> Article:
             raise FileNotFoundError(f"no BASIL article {name}")
         raw = json.loads(matches[0].read_text(encoding="utf-8"))
         return basil_article(raw, name)
-    raise ValueError(f"unknown corpus in {ref!r} (use ptc: or basil:)")
+    if kind == "polnear":
+        folder = data / "polnear" / "data" / "train"
+        path = folder / "text" / f"{name}.txt"
+        if not path.exists():
+            raise FileNotFoundError(f"no PolNeAR train article {name}")
+        outlet = name.split("_", 1)[0]
+        return Article(id=f"polnear-{name}", text=path.read_text(encoding="utf-8"), meta={"corpus": "polnear", "outlet": outlet, "split": "train"})
+    raise ValueError(f"unknown corpus in {ref!r} (use ptc:, basil: or polnear:)")
+
+
+def polnear_hints(article: Article) -> list[str]:
+    """PolNeAR's own source and cue spans per sentence ("source=...; cue=..."), shown to annotators as
+    hints only: PolNeAR counts intentions and stances as attributions, v2 of the guidelines does not."""
+    from training.data import DATA, _brat_spans
+
+    stem = article.id.removeprefix("polnear-")
+    anns = sorted((DATA / "polnear" / "data" / "train" / "attributions").glob(f"{stem}_*.ann"))
+    spans = _brat_spans(anns[0]) if anns else []
+    hints = []
+    for s in article.sentences:
+        parts = [f"{kind.lower()}={article.text[a:b]!r}" for kind, a, b in spans if kind in ("Source", "Cue") and s.start <= a < s.end]
+        hints.append("; ".join(parts))
+    return hints
 
 
 def basil_article(raw: dict, name: str) -> Article:
@@ -62,17 +84,32 @@ def basil_article(raw: dict, name: str) -> Article:
     return Article(id=f"basil-{name}", text=text, meta=meta)
 
 
-def draft(refs: list[str], out: Path) -> None:
+def draft(refs: list[str], out: Path, model_dir: str | None = None) -> None:
+    """Write ``<id>.draft.json`` and the numbered ``<id>.sheet.tsv`` for each article. With ``model_dir``
+    the sheet gets a ``model_label`` column: the model's draft, for annotators who start from it (the
+    blank-vs-draft comparison measures what that does to their labels)."""
     out.mkdir(parents=True, exist_ok=True)
+    model = None
+    if model_dir is not None:
+        from framing import load_model, score_articles
+
+        model = load_model(model_dir)
     for ref in refs:
         article = load_source_article(ref)
         article.sentences = [Sentence(a, b) for a, b in segment(article.text)]
         (out / f"{article.id}.draft.json").write_text(article.to_json() + "\n", encoding="utf-8")
+        columns: dict[str, list[str]] = {}
+        if article.meta.get("corpus") == "polnear":
+            columns["polnear_hint"] = polnear_hints(article)
+        if model is not None:
+            scored = next(iter(score_articles([Article.from_dict(article.to_dict())], model)))
+            columns["model_label"] = [s.label or "" for s in scored.sentences]
         with open(out / f"{article.id}.sheet.tsv", "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-            writer.writerow(["idx", "sentence"])
+            writer.writerow(["idx", "sentence", *columns])
             for i, s in enumerate(article.sentences):
-                writer.writerow([i, article.text[s.start : s.end].replace("\n", " ⏎ ")])
+                extra = [values[i] for values in columns.values()]
+                writer.writerow([i, article.text[s.start : s.end].replace("\n", " ⏎ "), *extra])
         print(f"{article.id}: {len(article.sentences)} sentences")
 
 
@@ -148,11 +185,24 @@ def _find(article: Article, sentence: Sentence, needle: str, where: str, near: S
     return Span(start, start + len(needle), needle)
 
 
+def candidates(annotated: set[str]) -> list[str]:
+    """Every not yet annotated PTC train, BASIL and PolNeAR train article, as refs, in a fixed order
+    (a hash of the ref, so that the order mixes corpora and never depends on the file system)."""
+    data = SHARED / "data"
+    refs = [f"ptc:{p.stem}" for p in (data / "ptc-propaganda" / "train-articles").glob("*.txt")]
+    refs += [f"basil:{p.stem}" for p in (data / "basil" / "articles").glob("*/*.json")]
+    refs += [f"polnear:{p.stem}" for p in (data / "polnear" / "data" / "train" / "text").glob("*.txt")]
+    ids = {"ptc": lambda n: f"ptc-{n.removeprefix('article')}", "basil": lambda n: f"basil-{n}", "polnear": lambda n: f"polnear-{n}"}
+    fresh = [r for r in refs if ids[r.split(":", 1)[0]](r.split(":", 1)[1]) not in annotated]
+    return sorted(fresh, key=lambda r: hashlib.sha1(r.encode("utf-8")).hexdigest())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p_draft = sub.add_parser("draft")
     p_draft.add_argument("--out", type=Path, required=True)
+    p_draft.add_argument("--model", help="add the model's draft labels (a model directory) to each sheet")
     p_draft.add_argument("refs", nargs="+")
     p_apply = sub.add_parser("apply")
     p_apply.add_argument("folder", type=Path)
@@ -160,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     p_apply.add_argument("--annotator")
     args = parser.parse_args(argv)
     if args.command == "draft":
-        draft(args.refs, args.out)
+        draft(args.refs, args.out, args.model)
         return 0
     articles, problems = apply_labels(args.folder, args.annotator)
     for problem in problems:
