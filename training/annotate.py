@@ -21,6 +21,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from framing.record import LABELS, Article, RecordError, Sentence, Span
 from framing.segment import segment
@@ -113,8 +114,9 @@ def draft(refs: list[str], out: Path, model_dir: str | None = None) -> None:
         print(f"{article.id}: {len(article.sentences)} sentences")
 
 
-def apply_labels(folder: Path, annotator: str | None = None) -> tuple[list[Article], list[str]]:
-    """Combine every ``*.draft.json`` with its ``*.labels.tsv``; return the records and the problems."""
+def apply_labels(folder: Path, annotator: str | None = None, provenance: dict[str, Any] | None = None) -> tuple[list[Article], list[str]]:
+    """Combine every ``*.draft.json`` with its ``*.labels.tsv``; return the records and the problems.
+    ``provenance`` (round, annotator kind, blank or draft start) goes into every record's ``meta``."""
     articles, problems = [], []
     for draft_path in sorted(folder.glob("*.draft.json")):
         article = Article.from_dict(json.loads(draft_path.read_text(encoding="utf-8")), str(draft_path))
@@ -128,7 +130,7 @@ def apply_labels(folder: Path, annotator: str | None = None) -> tuple[list[Artic
             problems.append(str(exc))
             continue
         article.meta.update(
-            {"guidelines": guidelines_version(), "annotator": annotator or folder.name, "notes": notes}
+            {"guidelines": guidelines_version(), "annotator": annotator or folder.name, **(provenance or {}), "notes": notes}
         )
         articles.append(article)
     return articles, problems
@@ -185,6 +187,36 @@ def _find(article: Article, sentence: Sentence, needle: str, where: str, near: S
     return Span(start, start + len(needle), needle)
 
 
+ANNOTATIONS = Path(__file__).resolve().parent / "annotations"
+ROUND_FOLDER = re.compile(r"round(\d+)(?:-(blind|draft))?$")
+
+
+def build(root: Path = ANNOTATIONS) -> dict[str, tuple[int, int, list[str]]]:
+    """Rebuild every round's records from its folders: ``roundN/annotator-K`` → ``roundN.jsonl``, the
+    blind second annotations ``roundN-blind`` → ``roundN.blind.jsonl`` and the second annotations made
+    from the model's draft ``roundN-draft`` → ``roundN.draft.jsonl``. Each record names its annotator,
+    the annotator kind (the rounds so far are AI annotators), the round, whether the annotator started
+    from a blank sheet or the model's draft, and the guidelines version. Returns, per file written,
+    (articles, sentences, problems)."""
+    out = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and ROUND_FOLDER.match(p.name)):
+        number, copy = ROUND_FOLDER.match(folder.name).groups()  # type: ignore[union-attr]
+        provenance = {"annotator_kind": "ai", "round": int(number), "start": "draft" if copy == "draft" else "blank"}
+        articles, problems = [], []
+        for annotator in sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith("annotator-")):
+            done, missing = apply_labels(annotator, provenance=provenance)
+            articles += done
+            problems += [m for m in missing if not m.endswith("no labels file yet")]
+        if not articles:
+            continue
+        target = root / (f"round{number}.{copy}.jsonl" if copy else f"round{number}.jsonl")
+        from framing.io import write_jsonl
+
+        write_jsonl(target, sorted(articles, key=lambda a: a.id))
+        out[target.name] = (len(articles), sum(len(a.sentences) for a in articles), problems)
+    return out
+
+
 def candidates(annotated: set[str]) -> list[str]:
     """Every not yet annotated PTC train, BASIL and PolNeAR train article, as refs, in a fixed order
     (a hash of the ref, so that the order mixes corpora and never depends on the file system)."""
@@ -208,7 +240,16 @@ def main(argv: list[str] | None = None) -> int:
     p_apply.add_argument("folder", type=Path)
     p_apply.add_argument("-o", "--output", type=Path)
     p_apply.add_argument("--annotator")
+    sub.add_parser("build", help="rebuild every roundN*.jsonl from the round folders")
     args = parser.parse_args(argv)
+    if args.command == "build":
+        failed = False
+        for name, (n_articles, n_sentences, problems) in build().items():
+            print(f"{name}: {n_articles} articles, {n_sentences} sentences")
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            failed = failed or bool(problems)
+        return 1 if failed else 0
     if args.command == "draft":
         draft(args.refs, args.out, args.model)
         return 0
