@@ -37,10 +37,11 @@ def load_seed() -> list[Article]:
 
 
 def load_annotations() -> list[Article]:
-    """Our whole-article annotations (all four labels), first annotator only."""
+    """Our whole-article annotations (all four labels), first annotator only: the second annotations
+    (``.blind.jsonl`` from a blank sheet, ``.draft.jsonl`` from the model's draft) only measure agreement."""
     articles: list[Article] = []
     for path in sorted(ANNOTATIONS.glob("*.jsonl")):
-        if path.name.endswith(".blind.jsonl"):
+        if path.name.endswith((".blind.jsonl", ".draft.jsonl")):
             continue
         articles.extend(read_jsonl(path))
     return articles
