@@ -43,11 +43,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from framing.model import default_model_dir, load_model  # noqa: E402
-from framing.onnx_model import default_threads  # noqa: E402
+from framing.model import default_threads  # noqa: E402
 from framing.parallel import DEFAULT_WORKERS_CAP  # noqa: E402
 from framing.record import Article  # noqa: E402
 from framing.score import prepare, score_articles  # noqa: E402
-from framing.transformer import TransformerModel  # noqa: E402
+from framing.model.torch_model import TransformerModel  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 

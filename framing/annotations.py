@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from framing.record import LABELS, Article, LineError, RecordError, Sentence, Span, iter_jsonl
-from framing.techniques import TECHNIQUES
+from framing.record import LABELS, Article, LineError, RecordError, Sentence, Span, TechniqueSpan, iter_jsonl
+from framing.taxonomy import LABEL_STYLE, TECHNIQUES
 
 SPAN_ROLES = ("source", "cue")
 FORMATS = ("labelstudio", "doccano", "csv", "jsonl")
@@ -84,6 +84,7 @@ def confirmed_only(article: Article) -> Article:
         return article
     # The report lets a reviewer remove wrong technique spans but not add missed ones: what is left is
     # the model's output, not a complete annotation to train the technique head on.
+    article.techniques = None
     article.extra.pop("techniques", None)
     for s in article.sentences:
         if s.extra.get("reviewed") is not True:
@@ -166,13 +167,13 @@ def _to_utf16(text: str, offset: int) -> int:
 def _article(article_id: str, text: str, regions: list[Region], where: str, skipped: list[Skipped]) -> Article | None:
     sentences: list[Sentence] = []
     spans: list[Region] = []
-    techniques: list[dict[str, Any]] = []
+    techniques: list[TechniqueSpan] = []
     for start, end, label in sorted(regions):
         here = f"{where} span {start}-{end}"
         if not 0 <= start < end <= len(text):
             skipped.append(Skipped(here, f"offsets outside the text (length {len(text)})"))
         elif label in TECHNIQUES:
-            techniques.append({"start": start, "end": end, "technique": label})
+            techniques.append(TechniqueSpan(start, end, label))
         elif label in SPAN_ROLES:
             spans.append((start, end, label))
         elif label not in LABELS:
@@ -195,9 +196,10 @@ def _article(article_id: str, text: str, regions: list[Region], where: str, skip
     if not spans:
         for s in sentences:
             s.extra["spans_marked"] = False
-    extra = {"techniques": techniques} if techniques else {}
     try:
-        return Article.from_dict({**Article(article_id, text, {"annotated_from": where}, sentences).to_dict(), **extra}, where)
+        article = Article.from_dict(Article(article_id, text, {"annotated_from": where}, sentences).to_dict(), where)
+        article.techniques = techniques or None
+        return article
     except RecordError as exc:
         skipped.append(Skipped(where, str(exc)))
         return None
@@ -235,8 +237,6 @@ def _import_csv(path: Path, result: Imported) -> Imported:
 def _label_studio_config() -> str:
     """The labeling interface for exported tasks, built from the label and technique lists so it cannot
     drift from them; sentence labels take the report's colours."""
-    from framing.report import LABEL_STYLE
-
     labels = [(label, LABEL_STYLE[label]["colour"]) for label in LABELS] + [("source", "#F0E442"), ("cue", "#CC79A7")]
     lines = [
         "<View>",
@@ -257,11 +257,7 @@ LABEL_STUDIO_CONFIG = _label_studio_config()
 
 
 def _regions_of(article: Article) -> list[Region]:
-    out: list[Region] = [
-        (int(t["start"]), int(t["end"]), str(t["technique"]))
-        for t in article.extra.get("techniques") or []
-        if isinstance(t, dict) and t.get("technique") in TECHNIQUES
-    ]
+    out: list[Region] = [(t.start, t.end, t.technique) for t in article.techniques or []]
     for s in article.sentences:
         if s.label:
             out.append((s.start, s.end, s.label))

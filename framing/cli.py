@@ -20,19 +20,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from framing.io import (
-    DEFAULT_MAX_CHARS,
-    Columns,
-    InputError,
-    OutputWriter,
-    atomic_writer,
-    read_inputs,
-)
-from framing.model import ModelError, SentenceModel, default_model_dir, load_model
-from framing.profile import OutletStats, outlet_profiles
-from framing.record import LABELS
-from framing.onnx_model import default_threads
-from framing.parallel import DEFAULT_WORKERS_CAP, score_parallel
+from framing.batch import BatchResult, outlets_path, score_into, write_errors, write_outlets
+from framing.batch import errors_path as batch_errors_path
+from framing.files import atomic_writer
+from framing.io import DEFAULT_MAX_CHARS, Columns, InputError, OutputWriter, read_inputs
+from framing.model import ModelError, ModelSpec, SentenceModel, default_threads, load_model
+from framing.parallel import DEFAULT_WORKERS_CAP
+from framing.record import LABELS, Article
 
 app = typer.Typer(help="Label news sentences as attributed claim, editorial framing or reported fact.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -98,60 +92,43 @@ def score(
         _score_on_ray(paths, output, model_dir, text_col, id_col, ray_address, workers, max_chars, backend)
         return
     model = _load_model_or_exit(model_dir, "model", backend)
-    if no_techniques and hasattr(model, "use_techniques"):
-        model.use_techniques = False
-    started = time.perf_counter()
-    outlets: dict[str, OutletStats] = {}
-    labels: Counter[str] = Counter()
-    failures: list[InputError] = []
-    n_articles = 0
+    spec = ModelSpec.of(model_dir, backend.value, techniques=not no_techniques)
+    model.use_techniques = model.use_techniques and spec.techniques
     try:
         writer = OutputWriter(output, fmt.value, resume=resume)
     except ValueError as exc:
         _fail(str(exc))
-    for outlet, profile in writer.resumed.profiles:
-        outlets.setdefault(outlet, OutletStats(outlet)).add(profile)
     if writer.done:
         err.print(f"resuming: {sum(writer.done.values())} articles already scored in {output}.partial are skipped")
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} articles"),
         TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
     )
-    try:
-        with progress:
-            task = progress.add_task("scoring", total=None)
-            items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
-            if writer.done:
-                items = (i for i in items if isinstance(i, InputError) or not writer.already_done(i))
-            directory = model_dir or default_model_dir()
-            for item in score_parallel(items, model, directory, backend.value, workers or min(default_threads(), DEFAULT_WORKERS_CAP)):
-                if isinstance(item, InputError):
-                    failures.append(item)
-                    err.print(f"[yellow]skipped[/yellow] {item.source}: {item.message}", markup=True, highlight=False)
-                    continue
-                writer.write(item)
-                outlet_profiles([item], outlets)
-                n_articles += 1
-                labels.update(s.label for s in item.sentences if s.label)
+    result = BatchResult()
+    with progress:
+        task = progress.add_task("scoring", total=None)
+
+        def show(item: Article | InputError) -> None:
+            if isinstance(item, InputError):
+                err.print(f"[yellow]skipped[/yellow] {item.source}: {item.message}", markup=True, highlight=False)
+            else:
                 progress.advance(task)
-    except BaseException as exc:
-        kept = writer.abort(exc)
-        if kept is not None:
-            err.print(f"[yellow]interrupted:[/yellow] {n_articles} articles are in {kept}; rerun with --resume to continue")
-        raise
-    writer.close()
-    if outlets:
-        outlets_path = output.with_name(output.name + ".outlets.json") if output else Path("framing-outlets.json")
-        with atomic_writer(outlets_path) as handle:
-            json.dump([outlets[k].to_dict() for k in sorted(outlets)], handle, indent=2, ensure_ascii=False)
-        err.print(f"per-outlet profiles of {len(outlets)} outlets → {outlets_path}")
-    if failures:
-        errors_path = errors_path or (output.with_name(output.name + ".errors.jsonl") if output else Path("framing-errors.jsonl"))
-        with atomic_writer(errors_path) as handle:
-            for failure in failures:
-                handle.write(json.dumps(failure.to_dict(), ensure_ascii=False) + "\n")
-    _summary(n_articles, labels, time.perf_counter() - started, failures, output, errors_path, model.name)
-    if failures:
+
+        items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
+        try:
+            score_into(writer, items, model, spec, workers or min(default_threads(), DEFAULT_WORKERS_CAP), result, show)
+        except BaseException:
+            if result.kept is not None:
+                err.print(f"[yellow]interrupted:[/yellow] {result.articles} articles are in {result.kept}; rerun with --resume to continue")
+            raise
+    if result.outlets:
+        write_outlets(outlets_path(output), result.outlets)
+        err.print(f"per-outlet profiles of {len(result.outlets.by_outlet)} outlets → {outlets_path(output)}")
+    failed_path = errors_path or batch_errors_path(output)
+    if result.failures:
+        write_errors(failed_path, result.failures)
+    _summary(result, output, failed_path, model.name)
+    if result.failures:
         raise typer.Exit(1)
 
 
@@ -167,14 +144,14 @@ def _score_on_ray(paths: list[str], output: Optional[Path], model_dir: Optional[
     _load_model_or_exit(model_dir, "model", backend)  # fail here, not in every worker
     started = time.perf_counter()
     try:
-        rows = score_parquet(paths[0], output, model_dir, text_col=text_col, id_col=id_col, address=address, workers=workers, max_chars=max_chars, backend=backend.value)
+        rows = score_parquet(paths[0], output, ModelSpec.of(model_dir, backend.value), text_col=text_col, id_col=id_col, address=address, workers=workers, max_chars=max_chars)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     err.print(f"{rows} sentence rows in {time.perf_counter() - started:.1f} s → {output}/ (Parquet; rows with 'error' set are articles that could not be scored)")
 
 
-def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: list[InputError], output: Optional[Path], errors_path: Optional[Path], model_name: str) -> None:
-    n_sentences = sum(labels.values())
+def _summary(result: BatchResult, output: Optional[Path], errors_path: Path, model_name: str) -> None:
+    labels, n_sentences = result.labels, result.sentences
     table = Table(title=f"scored with {model_name}", show_header=True)
     table.add_column("label")
     table.add_column("sentences", justify="right")
@@ -183,10 +160,10 @@ def _summary(n_articles: int, labels: Counter[str], seconds: float, failures: li
         share = labels[label] / n_sentences if n_sentences else 0.0
         table.add_row(label, str(labels[label]), f"{share:.1%}")
     err.print(table)
-    rate = n_sentences / seconds if seconds > 0 else 0.0
-    err.print(f"{n_articles} articles, {n_sentences} sentences in {seconds:.1f} s ({rate:.0f} sentences/s) → {output or 'stdout'}")
-    if failures:
-        err.print(f"[red]{len(failures)} inputs failed[/red], listed in {errors_path}")
+    rate = n_sentences / result.seconds if result.seconds > 0 else 0.0
+    err.print(f"{result.articles} articles, {n_sentences} sentences in {result.seconds:.1f} s ({rate:.0f} sentences/s) → {output or 'stdout'}")
+    if result.failures:
+        err.print(f"[red]{len(result.failures)} inputs failed[/red], listed in {errors_path}")
 
 
 @app.command()
@@ -253,12 +230,12 @@ def evaluate(
         if not result.get("sentences"):
             _fail(f"{gold_path} has no labelled sentences")
         result["calibration"] = calibration(gold, pred)
-        gold_techniques = {g.id: g.extra["techniques"] for g in gold if isinstance(g.extra.get("techniques"), list)}
-        if gold_techniques and any("techniques" in p.extra for p in pred):
-            from framing.techniques import span_metric
+        gold_techniques = {g.id: g.techniques for g in gold if g.techniques is not None}
+        if gold_techniques and any(p.techniques is not None for p in pred):
+            from framing.evaluate import span_metric
 
             # SemEval-2020 Task 11 span metric, on the articles whose gold lists techniques.
-            result["techniques"] = span_metric(gold_techniques, {p.id: p.extra.get("techniques", []) for p in pred if p.id in gold_techniques})
+            result["techniques"] = span_metric(gold_techniques, {p.id: p.techniques or [] for p in pred if p.id in gold_techniques})
         if plots:
             result["plots"] = save_plots(result, result["calibration"], str(plots), f"{role}-{model.name}")
         results[f"{role}: {model.name}"] = result
@@ -415,7 +392,7 @@ app.add_typer(models_app, name="models")
 @models_app.command("list")
 def models_list() -> None:
     """Models in models/ with their held-out macro-F1; * marks the default."""
-    from framing.model import QUALITY_SET, list_models
+    from framing.model.registry import QUALITY_SET, list_models
 
     table = Table(title=f"models (macro-F1 on {QUALITY_SET})")
     for column in ("", "name", "kind", "macro-F1"):
@@ -431,7 +408,7 @@ def models_use(
     force: Annotated[bool, typer.Option("--force", help="switch even if its held-out macro-F1 is lower")] = False,
 ) -> None:
     """Make NAME the default model; refuses a model that scores lower than the current default."""
-    from framing.model import use_model
+    from framing.model.registry import use_model
 
     try:
         entry = use_model(name, force=force)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.io import DEFAULT_MAX_CHARS, SENTENCE_COLUMNS, check_article, sentence_rows
+from framing.model import ModelSpec
 from framing.record import Article
 
 OUTPUT_COLUMNS = [*SENTENCE_COLUMNS, "error"]
@@ -24,11 +25,9 @@ OUTPUT_COLUMNS = [*SENTENCE_COLUMNS, "error"]
 class BatchScorer:
     """A Ray actor: loads the model once, then turns batches of table rows into sentence rows."""
 
-    def __init__(self, model_dir: str | None, text_col: str, id_col: str, max_chars: int = DEFAULT_MAX_CHARS, backend: str = "onnx-int8") -> None:
-        from framing.model import load_model
-
+    def __init__(self, spec: ModelSpec, text_col: str, id_col: str, max_chars: int = DEFAULT_MAX_CHARS) -> None:
         # One actor per core: each uses one thread, so actors do not fight over cores.
-        self.model = load_model(model_dir, backend=backend, threads=1)
+        self.model = spec.load(threads=1)
         self.text_col, self.id_col, self.max_chars = text_col, id_col, max_chars
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -73,7 +72,7 @@ def _error_row(article_id: str, message: str) -> dict[str, Any]:
 def score_parquet(
     source: str | Path,
     output_dir: str | Path,
-    model_dir: str | Path | None = None,
+    spec: ModelSpec,
     *,
     text_col: str = "text",
     id_col: str = "id",
@@ -81,7 +80,6 @@ def score_parquet(
     workers: int | None = None,
     batch_articles: int = 32,
     max_chars: int = DEFAULT_MAX_CHARS,
-    backend: str = "onnx-int8",
 ) -> int:
     """Score every row of the Parquet file or directory ``source`` on Ray and write sentence rows as
     Parquet into ``output_dir``; returns the number of sentence rows written."""
@@ -89,9 +87,6 @@ def score_parquet(
 
     import ray
 
-    from framing.model import default_model_dir
-
-    model_path = str(Path(model_dir) if model_dir is not None else default_model_dir())
     if Path(output_dir).exists() and any(Path(output_dir).iterdir()):
         # Old part files would be read back with the new ones as one dataset.
         raise ValueError(f"{output_dir} is not empty: give a new or empty output directory")
@@ -110,7 +105,7 @@ def score_parquet(
             raise ValueError(f"{source}: no text column {text_col!r} (columns: {', '.join(dataset.schema().names)}); pass --text-col")
         scored = dataset.map_batches(
             BatchScorer,
-            fn_constructor_kwargs={"model_dir": model_path, "text_col": text_col, "id_col": id_col, "max_chars": max_chars, "backend": backend},
+            fn_constructor_kwargs={"spec": spec, "text_col": text_col, "id_col": id_col, "max_chars": max_chars},
             batch_size=batch_articles,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=n_workers),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,11 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from framing.attribution import SpanGuess, gold_spans
-from framing.heads import sentence_targets
-from framing.record import LABELS, MAIN_LABELS, Article
+from framing.model import SpanGuess
+from framing.attribution import gold_spans
+from framing.model.heads import sentence_targets
+from framing.record import LABELS, MAIN_LABELS, Article, TechniqueSpan
+from framing.taxonomy import TECHNIQUES
 
 
 def evaluate_labels(gold: list[Article], pred: list[Article]) -> dict[str, Any]:
@@ -182,3 +185,61 @@ def save_plots(result: dict[str, Any], calib: dict[str, Any], directory: str, pr
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     return paths
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _overlap_score(pred: list[tuple[int, int]], gold: list[tuple[int, int]]) -> tuple[float, float]:
+    """Σ over predicted spans of |s∩t|/|s| against every gold span (precision numerator), and the same
+    with the roles swapped (recall numerator)."""
+    p = sum(max(0, min(e, ge) - max(s, gs)) / (e - s) for s, e in pred for gs, ge in gold if e > s)
+    r = sum(max(0, min(e, pe) - max(s, ps)) / (e - s) for s, e in gold for ps, pe in pred if e > s)
+    return p, r
+
+
+def span_metric(gold: dict[str, list[TechniqueSpan]], pred: dict[str, list[TechniqueSpan]]) -> dict[str, Any]:
+    """The SemEval-2020 Task 11 span metric with partial-overlap credit, per article keyed by id:
+    precision = Σ |s∩t|/|s| / |S|, recall = Σ |s∩t|/|t| / |T|, over merged spans. Returns the
+    technique-agnostic figures (all spans merged regardless of technique), the technique-aware ones
+    (only spans of the same technique overlap), and per technique."""
+
+    def prf(p_num: float, r_num: float, n_pred: int, n_gold: int) -> dict[str, float]:
+        precision = p_num / n_pred if n_pred else 0.0
+        recall = r_num / n_gold if n_gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": precision, "recall": recall, "f1": f1, "predicted": n_pred, "gold": n_gold}
+
+    totals = [0.0, 0.0, 0, 0]
+    by_tech: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0])
+    for article_id in set(gold) | set(pred):
+        g_all = _merge([(x.start, x.end) for x in gold.get(article_id, [])])
+        p_all = _merge([(x.start, x.end) for x in pred.get(article_id, [])])
+        pn, rn = _overlap_score(p_all, g_all)
+        totals[0] += pn
+        totals[1] += rn
+        totals[2] += len(p_all)
+        totals[3] += len(g_all)
+        for name in TECHNIQUES:
+            g = _merge([(x.start, x.end) for x in gold.get(article_id, []) if x.technique == name])
+            p = _merge([(x.start, x.end) for x in pred.get(article_id, []) if x.technique == name])
+            pn, rn = _overlap_score(p, g)
+            acc = by_tech[name]
+            acc[0] += pn
+            acc[1] += rn
+            acc[2] += len(p)
+            acc[3] += len(g)
+    per_technique = {name: prf(*by_tech[name]) for name in TECHNIQUES}  # type: ignore[arg-type]
+    aware = [sum(v[i] for v in by_tech.values()) for i in range(4)]
+    return {
+        "span": prf(*totals),  # type: ignore[arg-type]
+        "technique_aware": prf(*aware),  # type: ignore[arg-type]
+        "per_technique": per_technique,
+    }

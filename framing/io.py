@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from framing.record import LABELS, Article, LineError, iter_jsonl
+from framing.files import atomic_writer
+from framing.record import LABELS, Article, ArticleProfile, LineError, RecordError, iter_jsonl
 
 DEFAULT_MAX_CHARS = 1_000_000
 """Longest article accepted (about 150,000 words, ten times a long feature): anything longer is
@@ -263,26 +264,6 @@ def _checked(items: Iterator[Item], max_chars: int) -> Iterator[Item]:
         yield item
 
 
-@contextmanager
-def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Write to a temporary file beside ``path`` and move it into place only when the block succeeds,
-    so a crash never leaves a half-written output where a reader expects a whole one."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        encoding = None if "b" in mode else "utf-8"
-        newline = None if "b" in mode else ""
-        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_jsonl(path: str | Path, articles: Iterable[Article]) -> int:
     """Write article records as JSONL, atomically; return how many were written."""
     count = 0
@@ -336,7 +317,7 @@ class Resumed:
 
     keys: Counter[str]
     """How many articles of each key are done (a key may repeat: ids need not be unique)."""
-    profiles: list[tuple[str, dict[str, Any]]]
+    profiles: list[tuple[str, ArticleProfile]]
 
 
 def read_partial(path: Path) -> Resumed:
@@ -344,7 +325,7 @@ def read_partial(path: Path) -> Resumed:
     import json
 
     keys: Counter[str] = Counter()
-    profiles: list[tuple[str, dict[str, Any]]] = []
+    profiles: list[tuple[str, ArticleProfile]] = []
     good = 0
     with open(path, "rb") as handle:
         for line in handle:
@@ -358,7 +339,10 @@ def read_partial(path: Path) -> Resumed:
                 break
             keys[key] += 1
             if meta.get("outlet") and isinstance(record.get("profile"), dict):
-                profiles.append((str(meta["outlet"]), record["profile"]))
+                try:
+                    profiles.append((str(meta["outlet"]), ArticleProfile.from_dict(record["profile"])))
+                except RecordError:
+                    pass  # a profile this version cannot read: the outlet totals miss one article
             good += len(line)
     with open(path, "r+b") as handle:
         handle.truncate(good)

@@ -15,22 +15,17 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-
 from framing.io import InputError
-from framing.model import SentenceModel, load_model
-from framing.onnx_model import default_threads
+from framing.model import ModelSpec, SentenceModel, default_threads
 from framing.record import Article
-from framing.score import _batches, score_items
+from framing.score import batches, score_items
 
 _MODEL: SentenceModel | None = None  # each worker's own model, loaded once by _start
 
 
-def _start(model_dir: str, backend: str, techniques: bool, threads: int) -> None:
+def _start(spec: ModelSpec, threads: int) -> None:
     global _MODEL
-    _MODEL = load_model(model_dir, backend=backend, threads=threads)
-    if hasattr(_MODEL, "use_techniques"):
-        _MODEL.use_techniques = techniques and _MODEL.use_techniques
+    _MODEL = spec.load(threads)
 
 
 def _score(batch: list[Article]) -> list[Article | InputError]:
@@ -48,26 +43,23 @@ SMALL_INPUT = 64
 
 
 def score_parallel(
-    items: Iterable[Article | InputError], model: SentenceModel, model_dir: Path, backend: str, workers: int, batch_size: int = WORKER_BATCH
+    items: Iterable[Article | InputError], model: SentenceModel, spec: ModelSpec, workers: int, batch_size: int = WORKER_BATCH
 ) -> Iterator[Article | InputError]:
-    """``score_items`` over ``workers`` processes, each with its own copy of the model in ``model_dir``
-    (``model`` is that model, loaded here: it scores inputs too small to be worth the processes' start,
-    and any batch whose worker died). Output order is input order."""
+    """``score_items`` over ``workers`` processes, each loading the model ``spec`` names (``model`` is
+    that model, loaded here: it scores inputs too small to be worth the processes' start, and any batch
+    whose worker died). Output order is input order."""
     items = iter(items)
     head = list(itertools.islice(items, SMALL_INPUT + 1))
     if workers <= 1 or len(head) <= SMALL_INPUT:
         yield from score_items(itertools.chain(head, items), model)
         return
     threads = max(1, default_threads() // workers)
-    techniques = bool(getattr(model, "use_techniques", False))
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(str(model_dir), backend, techniques, threads)
-    )
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(spec, threads))
     # Futures of scored batches and input errors, in input order; a few batches per worker in flight so
     # none waits, and no more, so memory stays flat on any input size.
     pending: deque[tuple[Future[list[Article | InputError]] | None, list[Article]] | InputError] = deque()
     try:
-        for batch in _batches(itertools.chain(head, items), batch_size):
+        for batch in batches(itertools.chain(head, items), batch_size):
             if isinstance(batch, InputError):
                 pending.append(batch)
                 continue

@@ -17,19 +17,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-LABELS: tuple[str, ...] = ("attributed_claim", "editorial_framing", "reported_fact", "other")
-"""Sentence labels, in the fixed order used for probability vectors and model outputs."""
+from framing.taxonomy import LABELS, MAIN_LABELS, SOURCE_KINDS, TECHNIQUES
 
-MAIN_LABELS: tuple[str, ...] = LABELS[:3]
-"""The three labels macro-F1 is reported over (``other`` is not a proposition)."""
-
-SOURCE_KINDS: tuple[str, ...] = ("person", "organisation", "media", "anonymous", "unattributed")
-"""Who a claim comes from: a named person, an organisation or official body, a media outlet, an unnamed
-source ("officials said"), or nobody at all (a hedge: "is said to", "reportedly")."""
+__all__ = [
+    "LABELS", "MAIN_LABELS", "SOURCE_KINDS", "Article", "ArticleProfile", "Attribution", "FramingCue", "LabelCount",
+    "LineError", "RecordError", "Sentence", "SourceCount", "Span", "TechniqueCounts", "TechniqueSpan", "iter_jsonl", "read_jsonl",
+]
 
 
 class RecordError(ValueError):
@@ -93,14 +90,153 @@ class Sentence:
 
 
 @dataclass
+class TechniqueSpan:
+    """A stretch of the article text that carries a propaganda technique (one of ``TECHNIQUES``);
+    ``prob`` is the model's mean probability over it (absent in gold annotations)."""
+
+    start: int
+    end: int
+    technique: str
+    prob: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "technique": self.technique}
+        if self.prob is not None:
+            out["prob"] = self.prob
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TechniqueSpan:
+        if not isinstance(data, dict):
+            raise RecordError(f"expected an object, got {type(data).__name__}")
+        start, end, technique, prob = data.get("start"), data.get("end"), data.get("technique"), data.get("prob")
+        if not (_is_int(start) and _is_int(end) and 0 <= start <= end):
+            raise RecordError(f"offsets {start!r}-{end!r} are not a span")
+        if technique not in TECHNIQUES:
+            raise RecordError(f"technique {technique!r} is not one of the {len(TECHNIQUES)} techniques")
+        if prob is not None and not _is_number(prob):
+            raise RecordError(f"prob {prob!r} is not a number")
+        return cls(start, end, technique, None if prob is None else float(prob))
+
+
+@dataclass
+class LabelCount:
+    count: int
+    share: float
+
+
+@dataclass
+class SourceCount:
+    """A source of an article's claims, with its kind and how many claims it carries."""
+
+    name: str
+    kind: str
+    claims: int
+
+
+@dataclass
+class Attribution:
+    """How an article's claims are sourced: their number, the share with a named, an anonymous or no
+    source (a hedge), or a source the model did not find, and the count per kind."""
+
+    claims: int
+    named: float
+    anonymous: float
+    unattributed: float
+    not_found: float
+    by_kind: dict[str, int]
+
+
+@dataclass
+class FramingCue:
+    """A word that carries framing, in sentence ``sentence`` (a loaded attribution cue: "boasted")."""
+
+    sentence: int
+    start: int
+    end: int
+    text: str
+    kind: str
+
+
+@dataclass
+class TechniqueCounts:
+    """Technique spans per technique, their number, and the share of editorial sentences carrying one."""
+
+    counts: dict[str, int]
+    spans: int
+    editorial_with_technique: float
+
+
+@dataclass
+class ArticleProfile:
+    """How an article sources and frames the news (``framing.profile.article_profile`` computes it)."""
+
+    sentences: int
+    labels: dict[str, LabelCount]
+    sources: list[SourceCount]
+    attribution: Attribution
+    framing_cues: list[FramingCue]
+    techniques: TechniqueCounts | None
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "sentences": self.sentences,
+            "labels": {k: asdict(v) for k, v in self.labels.items()},
+            "sources": [asdict(x) for x in self.sources],
+            "attribution": asdict(self.attribution),
+            "framing_cues": [asdict(x) for x in self.framing_cues],
+        }
+        if self.techniques is not None:
+            out["techniques"] = asdict(self.techniques)
+        out["summary"] = self.summary
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ArticleProfile:
+        """A stored profile; ``RecordError`` when its shape or types are not a profile's."""
+        try:
+            techniques = data.get("techniques")
+            profile = cls(
+                sentences=data["sentences"],
+                labels={label: LabelCount(**data["labels"][label]) for label in LABELS},
+                sources=[SourceCount(**x) for x in data["sources"]],
+                attribution=Attribution(**data["attribution"]),
+                framing_cues=[FramingCue(**x) for x in data["framing_cues"]],
+                techniques=None if techniques is None else TechniqueCounts(**techniques),
+                summary=data["summary"],
+            )
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise RecordError(f"not a profile ({exc!r})") from None
+        numbers = [profile.sentences, profile.attribution.claims, *(x.count for x in profile.labels.values()), *(x.claims for x in profile.sources)]
+        shares = [profile.attribution.named, profile.attribution.anonymous, profile.attribution.unattributed, profile.attribution.not_found, *(x.share for x in profile.labels.values())]
+        texts = [profile.summary, *(x.name for x in profile.sources), *(x.kind for x in profile.sources)]
+        if not (all(_is_int(n) for n in numbers) and all(_is_number(x) for x in shares) and all(isinstance(t, str) for t in texts)):
+            raise RecordError("not a profile (wrong value types)")
+        return profile
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass
 class Article:
-    """A news article with its sentences."""
+    """A news article with its sentences, and what scoring adds: technique spans and a profile."""
 
     id: str
     text: str
     meta: dict[str, Any] = field(default_factory=dict)
     sentences: list[Sentence] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    """Fields this version does not interpret (and stored techniques or profiles it cannot read), kept
+    so that a read → write round trip loses nothing."""
+    techniques: list[TechniqueSpan] | None = None
+    profile: ArticleProfile | None = None
 
     def sentence_text(self, sentence: Sentence) -> str:
         return self.text[sentence.start : sentence.end]
@@ -109,6 +245,10 @@ class Article:
         out: dict[str, Any] = {"id": self.id, "text": self.text, "meta": self.meta}
         out["sentences"] = [s.to_dict() for s in self.sentences]
         out.update(self.extra)
+        if self.techniques is not None:
+            out["techniques"] = [t.to_dict() for t in self.techniques]
+        if self.profile is not None:
+            out["profile"] = self.profile.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -152,7 +292,23 @@ def _parse_article(data: Any, where: str) -> Article:
             )
     known = {"id", "text", "meta", "sentences"}
     extra = {k: v for k, v in data.items() if k not in known}
-    return Article(id=article_id, text=text, meta=meta, sentences=sentences, extra=extra)
+    article = Article(id=article_id, text=text, meta=meta, sentences=sentences, extra=extra)
+    # Techniques and a profile that this version can read become typed; others stay as they were, in
+    # ``extra`` (a later scoring pass replaces them).
+    raw = extra.get("techniques")
+    if isinstance(raw, list):
+        try:
+            article.techniques = [TechniqueSpan.from_dict(t) for t in raw]
+            del extra["techniques"]
+        except RecordError:
+            pass
+    if "profile" in extra:
+        try:
+            article.profile = ArticleProfile.from_dict(extra["profile"])
+            del extra["profile"]
+        except RecordError:
+            pass
+    return article
 
 
 def _parse_sentence(raw: Any, text: str, where: str) -> Sentence:

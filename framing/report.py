@@ -15,26 +15,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, TemplateError, select_autoescape
 
-from framing.io import atomic_writer
-from framing.profile import OutletStats, article_profile
-from framing.record import LABELS, Article, Sentence
-
-LABEL_NAMES = {
-    "attributed_claim": "attributed claim",
-    "editorial_framing": "editorial framing",
-    "reported_fact": "reported fact",
-    "other": "other",
-}
-# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies) as light backgrounds,
-# and a second channel that does not depend on colour: an icon and an underline style per label.
-LABEL_STYLE = {
-    "attributed_claim": {"colour": "#0072B2", "background": "#d6e9f5", "icon": "❝", "underline": "solid"},
-    "editorial_framing": {"colour": "#D55E00", "background": "#fbe0cf", "icon": "✎", "underline": "wavy"},
-    "reported_fact": {"colour": "#009E73", "background": "#d3efe6", "icon": "■", "underline": "dotted"},
-    "other": {"colour": "#6b6b6b", "background": "#ececec", "icon": "·", "underline": "none"},
-}
-KIND_NAMES = {"person": "named person", "organisation": "organisation", "media": "media outlet", "anonymous": "anonymous", "unattributed": "unattributed (hedge)", "not_found": "source not found"}
-
+from framing.files import atomic_writer
+from framing.profile import OutletTotals, article_profile
+from framing.record import Article, ArticleProfile, Sentence, TechniqueSpan
+from framing.taxonomy import KIND_NAMES, LABEL_NAMES, LABEL_STYLE, LABELS
 
 @dataclass
 class Piece:
@@ -66,7 +50,7 @@ class SentenceView:
 class ArticlePage:
     article: Article
     filename: str
-    profile: dict[str, Any]
+    profile: ArticleProfile
     sentences: list[SentenceView] = field(default_factory=list)
     tail: str = ""
 
@@ -82,21 +66,21 @@ def page_filename(article_id: str) -> str:
     return f"{slug}-{hashlib.sha1(article_id.encode('utf-8')).hexdigest()[:8]}.html"
 
 
-def _pieces(article: Article, sentence: Sentence, techniques: list[dict[str, Any]]) -> list[Piece]:
+def _pieces(article: Article, sentence: Sentence, techniques: list[TechniqueSpan]) -> list[Piece]:
     """Cut the sentence at every span boundary, so source/cue marks and (overlapping) technique spans nest."""
     marks = [(span.start, span.end, role, bool(span.loaded)) for role, span in (("source", sentence.source), ("cue", sentence.cue)) if span]
-    inside = [(n, t) for n, t in enumerate(techniques) if t["start"] < sentence.end and sentence.start < t["end"]]
+    inside = [(n, t) for n, t in enumerate(techniques) if t.start < sentence.end and sentence.start < t.end]
     cuts = {sentence.start, sentence.end}
     for start, end, _, _ in marks:
         cuts.update((start, end))
     for _, t in inside:
-        cuts.update((max(t["start"], sentence.start), min(t["end"], sentence.end)))
+        cuts.update((max(t.start, sentence.start), min(t.end, sentence.end)))
     points = sorted(c for c in cuts if sentence.start <= c <= sentence.end)
     pieces = []
     for a, b in zip(points, points[1:]):
         mark = next((m for m in marks if m[0] <= a and b <= m[1]), None)
-        covering = [(n, t) for n, t in inside if t["start"] <= a and b <= t["end"]]
-        names = sorted({t["technique"] for _, t in covering})
+        covering = [(n, t) for n, t in inside if t.start <= a and b <= t.end]
+        names = sorted({t.technique for _, t in covering})
         pieces.append(Piece(article.text[a:b], mark[2] if mark else "", mark[3] if mark else False, names, [n for n, _ in covering]))
     return pieces
 
@@ -105,16 +89,9 @@ def article_page(article: Article) -> ArticlePage:
     """The view of one scored article that the page template renders."""
     if any(s.label is None for s in article.sentences):
         raise ValueError(f"article {article.id!r} is not scored (sentences without a label): run `framing score` first")
-    stored = article.extra.get("profile")
-    # A profile from another version, or edited by hand, is recomputed rather than trusted.
-    profile = stored if isinstance(stored, dict) and {"labels", "sources", "attribution", "framing_cues", "summary"} <= set(stored) else article_profile(article)
-    page = ArticlePage(article, page_filename(article.id), profile)
-    # Malformed entries are replaced by a span that matches nothing, so positions still index the record.
-    techniques = [
-        t if isinstance(t, dict) and isinstance(t.get("start"), int) and isinstance(t.get("end"), int) and isinstance(t.get("technique"), str)
-        else {"start": -1, "end": -1, "technique": ""}
-        for t in (article.extra.get("techniques") or [])
-    ]
+    # A profile this version could not read (another version's, or edited by hand) is recomputed.
+    page = ArticlePage(article, page_filename(article.id), article.profile or article_profile(article))
+    techniques = article.techniques or []
     pos = 0
     for i, s in enumerate(article.sentences):
         src = s.source
@@ -130,7 +107,7 @@ def article_page(article: Article) -> ArticlePage:
                 cue=s.cue.text if s.cue else "",
                 loaded=bool(s.cue and s.cue.loaded),
                 before=article.text[pos : s.start],
-                techniques=[(str(t["technique"]), float(t.get("prob", 0.0))) for t in techniques if t["start"] < s.end and s.start < t["end"]],
+                techniques=[(t.technique, t.prob or 0.0) for t in techniques if t.start < s.end and s.start < t.end],
             )
         )
         pos = s.end
@@ -168,7 +145,7 @@ def write_report(articles: Iterable[Article], directory: str | Path, read_failur
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    outlets: dict[str, OutletStats] = {}
+    outlets = OutletTotals()
     failed: list[str] = []
     pages: list[Path] = []
     for article in articles:
@@ -184,27 +161,25 @@ def write_report(articles: Iterable[Article], directory: str | Path, read_failur
         pages.append(path)
         profile = page.profile
         outlet = str(article.meta.get("outlet") or "")
-        if outlet:
-            outlets.setdefault(outlet, OutletStats(outlet)).add(profile)
-        labels = profile["labels"]
+        outlets.add(outlet, profile)
         rows.append(
             {
                 "href": page.filename,
                 "title": page.title,
                 "id": article.id,
                 "outlet": outlet,
-                "sentences": profile["sentences"],
-                "editorial": labels["editorial_framing"]["share"],
-                "attributed": labels["attributed_claim"]["share"],
-                "named": profile["attribution"]["named"],
-                "anonymous": profile["attribution"]["anonymous"],
-                "cues": len(profile["framing_cues"]),
-                "top_source": profile["sources"][0]["name"] if profile["sources"] else "",
+                "sentences": profile.sentences,
+                "editorial": profile.labels["editorial_framing"].share,
+                "attributed": profile.labels["attributed_claim"].share,
+                "named": profile.attribution.named,
+                "anonymous": profile.attribution.anonymous,
+                "cues": len(profile.framing_cues),
+                "top_source": profile.sources[0].name if profile.sources else "",
             }
         )
     rows.sort(key=lambda r: -r["editorial"])
     failed = [*(read_failures or []), *failed]
     index = directory / "index.html"
     with atomic_writer(index) as handle:
-        handle.write(render_index(rows, [outlets[k].to_dict() for k in sorted(outlets)], failed))
+        handle.write(render_index(rows, outlets.to_list(), failed))
     return ReportResult(pages, index, failed)

@@ -19,7 +19,8 @@ ARTICLES_PER_BATCH = 32
 def prepare(article: Article) -> Article:
     """Segment an article that has no sentences; keep the spans of one that has, and clear their
     labels, spans, probabilities and the profile so that what comes out is the model's alone."""
-    article.extra.pop("profile", None)
+    article.profile, article.techniques = None, None
+    article.extra.pop("profile", None)  # a stored one this version could not read
     article.extra.pop("techniques", None)
     if not article.sentences:
         article.sentences = [Sentence(start, end) for start, end in segment(article.text)]
@@ -37,7 +38,7 @@ def apply_probs(article: Article, probs: np.ndarray, model_name: str) -> Article
     return article
 
 
-def _batches(
+def batches(
     items: Iterable[Article | InputError], size: int
 ) -> Iterator[list[Article] | InputError]:
     """Consecutive articles in lists of at most ``size``; an input error ends the list before it and
@@ -72,7 +73,7 @@ def score_with_predictions(
     """Like ``score_articles``, with the model's raw output for each article beside it (evaluation
     measures the tagger's spans from it without a second pass)."""
     model = model or load_model()
-    for batch in _batches(articles, batch_size):
+    for batch in batches(articles, batch_size):
         assert isinstance(batch, list)  # ``articles`` holds no input errors
         yield from _score_batch([prepare(a) for a in batch], model)
 
@@ -80,9 +81,8 @@ def score_with_predictions(
 def _score_batch(batch: list[Article], model: SentenceModel) -> Iterator[tuple[Article, Prediction]]:
     for article, prediction in zip(batch, model.predict(batch)):
         attach(apply_probs(article, prediction.probs, model.name), prediction.spans)
-        if prediction.techniques is not None:
-            article.extra["techniques"] = prediction.techniques
-        article.extra["profile"] = article_profile(article)
+        article.techniques = prediction.techniques
+        article.profile = article_profile(article)
         yield article, prediction
 
 
@@ -91,7 +91,7 @@ def score_items(
 ) -> Iterator[Article | InputError]:
     """Like ``score_articles`` over a mix of articles and input errors, for batches: errors pass through,
     and an article that makes the model fail becomes an ``InputError`` instead of ending the batch."""
-    for batch in _batches(items, batch_size):
+    for batch in batches(items, batch_size):
         if isinstance(batch, InputError):
             yield batch
         else:

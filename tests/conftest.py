@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from framing.baseline import BaselineModel
+from framing.model.baseline import BaselineModel
 from framing.record import Article, Sentence, read_jsonl
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -73,7 +73,7 @@ def tiny_transformer_dir(seed: Article, tmp_path_factory: pytest.TempPathFactory
 
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from framing.transformer import TransformerModel, WindowClassifier
+    from framing.model.torch_model import TransformerModel, WindowClassifier
 
     directory = tmp_path_factory.mktemp("tiny-transformer")
     words = sorted(set(re.findall(r"[a-z]+|[^\sa-z0-9]", seed.text.lower())) | {"war", "goes", "on"})

@@ -5,11 +5,13 @@ import copy
 import numpy as np
 import pytest
 
-from framing.attribution import SpanGuess, attach, decode_tags, full_name, source_kind
+from framing.model import SpanGuess
+from framing.attribution import attach, full_name, source_kind
+from framing.model.decode import decode_tags
 from framing.evaluate import evaluate_spans
 from framing.profile import article_profile, outlet_profiles
 from framing.record import Article, Sentence
-from framing.transformer import TAGS
+from framing.model.windows import TAGS
 
 
 def _probs(tags: list[str]) -> np.ndarray:
@@ -103,20 +105,20 @@ def test_attach_resolves_pronouns_and_short_names(seed: Article) -> None:
 def test_profile_counts_sources_continuations_and_hedges(seed: Article) -> None:
     article, guesses = _as_guesses(seed)
     profile = article_profile(attach(article, guesses))
-    labels = profile["labels"]
-    assert sum(v["count"] for v in labels.values()) == profile["sentences"] == len(seed.sentences)
-    assert labels["attributed_claim"]["count"] == sum(s.label == "attributed_claim" for s in seed.sentences)
-    top = profile["sources"][0]
-    assert top["name"].startswith("Yury Dashkin") and top["kind"] == "person"
+    labels = profile.labels
+    assert sum(v.count for v in labels.values()) == profile.sentences == len(seed.sentences)
+    assert labels["attributed_claim"].count == sum(s.label == "attributed_claim" for s in seed.sentences)
+    top = profile.sources[0]
+    assert top.name.startswith("Yury Dashkin") and top.kind == "person"
     # His two quote continuations count towards him: 4 sentences name him, 6 are his.
-    assert top["claims"] == 6
-    att = profile["attribution"]
-    assert att["claims"] == labels["attributed_claim"]["count"]
-    assert att["by_kind"]["unattributed"] >= 1
-    assert abs(att["named"] + att["anonymous"] + att["unattributed"] + att["not_found"] - 1) < 1e-3
-    assert att["by_kind"]["not_found"] == 0  # every gold claim has a source, a hedge or a quote to continue
-    assert {c["text"] for c in profile["framing_cues"]} >= {"have boasted"}
-    assert "Yury Dashkin" in profile["summary"] and "have boasted" in profile["summary"]
+    assert top.claims == 6
+    att = profile.attribution
+    assert att.claims == labels["attributed_claim"].count
+    assert att.by_kind["unattributed"] >= 1
+    assert abs(att.named + att.anonymous + att.unattributed + att.not_found - 1) < 1e-3
+    assert att.by_kind["not_found"] == 0  # every gold claim has a source, a hedge or a quote to continue
+    assert {c.text for c in profile.framing_cues} >= {"have boasted"}
+    assert "Yury Dashkin" in profile.summary and "have boasted" in profile.summary
 
 
 def test_outlet_profiles_add_up_articles(seed: Article) -> None:
@@ -133,7 +135,7 @@ def test_outlet_profiles_add_up_articles(seed: Article) -> None:
     row = rows[0]
     assert row["outlet"] == "zerohedge" and row["articles"] == 2
     assert row["sentences"] == len(seed.sentences) + 2
-    expected = (article_profile(a)["labels"]["editorial_framing"]["share"] + 0.5) / 2
+    expected = (article_profile(a).labels["editorial_framing"].share + 0.5) / 2
     assert row["mean_editorial_share"] == pytest.approx(expected, abs=1e-3)
     assert row["top_sources"][0]["name"].startswith("Yury Dashkin")
 
@@ -155,7 +157,7 @@ def test_evaluate_spans_exact_and_overlap() -> None:
 
 
 def test_training_tags_mark_spans_bio(tiny_transformer_dir, seed: Article) -> None:
-    from framing.transformer import IGNORE, TransformerModel
+    from framing.model.torch_model import IGNORE, TransformerModel
     from training.train_transformer import token_tags
 
     model = TransformerModel.load(tiny_transformer_dir)

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from framing.baseline import BaselineModel
-from framing.heads import HEADS, combine, targets_from_label
+from framing.model.baseline import BaselineModel
+from framing.model.heads import HEADS, combine, targets_from_label
 from framing.record import LABELS, Article, Sentence, Span
 from framing.score import score_articles, score_text
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from framing.io import InputError, OutputWriter, atomic_writer, read_inputs
+from framing.io import InputError, OutputWriter, read_inputs
+from framing.files import atomic_writer
 from framing.record import Article
 
 

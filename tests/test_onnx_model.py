@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 import framing
 from framing.cli import app
 from framing.record import Article, Sentence
-from framing.onnx_model import OnnxModel
-from framing.transformer import TransformerModel
-from framing.windows import pad
+from framing.model.onnx_model import OnnxModel
+from framing.model.torch_model import TransformerModel
+from framing.model.windows import pad
 
 
 def _batch(seed: Article) -> list[Article]:
@@ -31,8 +31,8 @@ def _batch(seed: Article) -> list[Article]:
 @pytest.fixture(scope="module")
 def with_techniques(tiny_transformer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model with a (random) technique head."""
-    from framing.techniques import TECHNIQUES
-    from framing.transformer import technique_head
+    from framing.taxonomy import TECHNIQUES
+    from framing.model.torch_model import technique_head
 
     model = TransformerModel.load(tiny_transformer_dir)
     torch.manual_seed(1)
@@ -57,13 +57,13 @@ def test_onnx_graph_gives_the_torch_outputs_on_padded_batches(with_techniques: P
         assert np.abs(e.probs - g.probs).max() < 1e-4
         assert [[(x.role, x.start, x.end) for x in s] for s in e.spans] == [[(x.role, x.start, x.end) for x in s] for s in g.spans]
         assert all(abs(x.score - y.score) < 1e-4 for s, t in zip(e.spans, g.spans) for x, y in zip(s, t))
-        assert [(t["start"], t["end"], t["technique"]) for t in e.techniques] == [(t["start"], t["end"], t["technique"]) for t in g.techniques]
+        assert e.techniques == g.techniques or [(t.start, t.end, t.technique) for t in e.techniques or []] == [(t.start, t.end, t.technique) for t in g.techniques or []]
 
 
 def test_exported_graph_has_no_masked_softmax_nan_guard(tiny_transformer_dir: Path) -> None:
     import onnx
 
-    from framing.onnx_model import export_onnx
+    from framing.model.onnx_model import export_onnx
 
     # sdpa attention exports an IsNaN/Where guard over every attention score (a tenth of int8 model time);
     # the export uses eager attention, whose graph has no IsNaN (the test above checks it equals torch's).
@@ -94,7 +94,7 @@ def test_onnx_int8_backend_stays_close_and_does_not_depend_on_the_batch(tiny_tra
 def test_exported_graph_is_cached_by_content(tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from framing import onnx_model
+    from framing.model import onnx_model
 
     monkeypatch.setenv("FRAMING_CACHE_DIR", str(tmp_path / "cache"))
     first = OnnxModel.load(tiny_transformer_dir, backend="onnx")

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import framing
 from framing.cli import app
+from framing.model import ModelSpec
 from framing.parallel import _result, score_parallel
 from framing.record import Article
 
@@ -54,5 +55,5 @@ def test_small_inputs_stay_in_this_process(tiny_transformer_dir: Path, seed: Art
     monkeypatch.setattr(framing.parallel, "ProcessPoolExecutor", None)  # would fail if a pool were started
     model = framing.load_model(tiny_transformer_dir)
     articles = [Article(id=r["id"], text=r["text"]) for r in _articles(seed, 10)]
-    scored = list(score_parallel(articles, model, tiny_transformer_dir, "onnx-int8", workers=4))
+    scored = list(score_parallel(articles, model, ModelSpec.of(tiny_transformer_dir), workers=4))
     assert [a.id for a in scored] == [f"a{i}" for i in range(10)]

@@ -8,14 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from framing.io import write_jsonl
-from framing.record import (
-    LABELS,
-    Article,
-    RecordError,
-    Sentence,
-    iter_jsonl,
-    read_jsonl,
-)
+from framing.record import LABELS, Article, RecordError, Sentence, iter_jsonl, read_jsonl
 from tests.conftest import SEED
 
 

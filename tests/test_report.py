@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from framing.attribution import SpanGuess, attach
+from framing.model import SpanGuess
+from framing.attribution import attach
 from framing.cli import app
 from framing.profile import article_profile
 from framing.record import LABELS, Article, Sentence
@@ -31,7 +32,7 @@ def _scored(seed: Article, outlet: str | None = "zerohedge") -> Article:
     attach(article, guesses)
     if outlet:
         article.meta["outlet"] = outlet
-    article.extra["profile"] = article_profile(article)
+    article.profile = article_profile(article)
     return article
 
 
@@ -49,7 +50,7 @@ def report_dir(seed: Article, tmp_path_factory: pytest.TempPathFactory) -> Path:
     other = _scored(seed, outlet="other-outlet")
     other.id = "second"
     other.sentences = [s for s in other.sentences if s.label != "editorial_framing"]
-    other.extra["profile"] = article_profile(other)
+    other.profile = article_profile(other)
     unscored = Article(id="unscored", text="Plain text.", sentences=[Sentence(0, 11)])
     result = write_report([_scored(seed), other, _evil(), unscored], out)
     assert len(result.pages) == 3

@@ -141,7 +141,7 @@ def test_export_tasks_and_suggest_round_trip(tiny_model_dir: Path, tmp_path: Pat
 
 
 def test_reviewed_records_train_only_on_reviewed_sentences(seed, tmp_path: Path) -> None:  # noqa: ANN001
-    from framing.heads import sentence_targets
+    from framing.model.heads import sentence_targets
     from training.train_transformer import new_annotations
 
     record = seed.to_dict()

@@ -12,8 +12,9 @@ from framing.annotations import import_file
 from framing.attribution import gold_spans
 from framing.cli import app
 from framing.io import InputError, article_key, read_inputs
-from framing.model import ModelError, use_model
-from framing.record import Article, Sentence
+from framing.model import ModelError
+from framing.model.registry import use_model
+from framing.record import Article, Sentence, TechniqueSpan
 from framing.report import write_report
 
 runner = CliRunner()
@@ -82,13 +83,16 @@ def test_models_use_compares_on_the_same_data(tmp_path: Path, monkeypatch: pytes
 
 
 def test_report_renders_records_with_malformed_extras(tmp_path: Path) -> None:
+    """A stored technique list or profile that is not one (edited by hand, another version's) is kept
+    as it was in the record, never trusted: the page recomputes the profile and marks no technique."""
     article = Article("m", TEXT, {}, [Sentence(0, len(TEXT), "attributed_claim", probs={"attributed_claim": 0.9, "editorial_framing": 0.05, "reported_fact": 0.03, "other": 0.02})])
-    article.extra["techniques"] = [{"technique": "Doubt"}, {"start": 4, "end": 12, "technique": "Loaded_Language", "prob": 0.8}]
-    article.extra["profile"] = {"summary": "stale"}
-    result = write_report([article], tmp_path)
+    raw = {**article.to_dict(), "techniques": [{"technique": "Doubt"}, {"start": 4, "end": 12, "technique": "Loaded_Language", "prob": 0.8}], "profile": {"summary": "stale"}}
+    read = Article.from_dict(raw)
+    assert read.techniques is None and read.profile is None and read.to_dict() == raw
+    result = write_report([read], tmp_path)
     assert len(result.pages) == 1 and not result.failures
     html = result.pages[0].read_text(encoding="utf-8")
-    assert 'class="tech"' in html and "stale" not in html
+    assert 'data-tech-ids=' not in html and "stale" not in html and "report what someone said" in html
 
 
 def test_label_studio_offsets_are_utf16(tmp_path: Path) -> None:
@@ -111,18 +115,18 @@ def test_technique_spans_travel_through_label_studio_and_doccano(tmp_path: Path)
     from framing.annotations import LABEL_STUDIO_CONFIG, export_tasks
 
     article = Article("t", TEXT, {}, [Sentence(0, len(TEXT), "attributed_claim")])
-    article.extra["techniques"] = [{"start": 4, "end": 12, "technique": "Loaded_Language", "prob": 0.8}]
+    article.techniques = [TechniqueSpan(4, 12, "Loaded_Language", 0.8)]
     assert 'value="Loaded_Language"' in LABEL_STUDIO_CONFIG
     tasks = json.loads(export_tasks([article], "labelstudio"))
     tasks[0]["annotations"] = [{"result": tasks[0]["predictions"][0]["result"]}]
     path = tmp_path / "ls.json"
     path.write_text(json.dumps(tasks), encoding="utf-8")
     [back] = import_file(path, "labelstudio").articles
-    assert back.extra["techniques"] == [{"start": 4, "end": 12, "technique": "Loaded_Language"}]
+    assert back.techniques == [TechniqueSpan(4, 12, "Loaded_Language")]
     doccano = tmp_path / "d.jsonl"
     doccano.write_text(export_tasks([article], "doccano"), encoding="utf-8")
     [again] = import_file(doccano, "doccano").articles
-    assert again.id == "t" and again.extra["techniques"][0]["technique"] == "Loaded_Language"
+    assert again.id == "t" and again.techniques is not None and again.techniques[0].technique == "Loaded_Language"
 
 
 def test_reviewed_records_do_not_train_the_technique_head_on_model_spans() -> None:
@@ -130,8 +134,8 @@ def test_reviewed_records_do_not_train_the_technique_head_on_model_spans() -> No
     missed ones, so they are not a complete annotation. A Label Studio import's spans are."""
     from framing.annotations import confirmed_only
 
-    spans = [{"start": 0, "end": 4, "technique": "Loaded_Language"}]
-    reviewed = Article(id="r", text="Evil plans.", meta={"reviewed_by": "ann"}, extra={"techniques": list(spans)})
-    assert "techniques" not in confirmed_only(reviewed).extra
-    imported = Article(id="i", text="Evil plans.", extra={"techniques": list(spans)})
-    assert confirmed_only(imported).extra["techniques"] == spans
+    spans = [TechniqueSpan(0, 4, "Loaded_Language")]
+    reviewed = Article(id="r", text="Evil plans.", meta={"reviewed_by": "ann"}, techniques=list(spans))
+    assert confirmed_only(reviewed).techniques is None
+    imported = Article(id="i", text="Evil plans.", techniques=list(spans))
+    assert confirmed_only(imported).techniques == spans

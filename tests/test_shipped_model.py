@@ -25,8 +25,9 @@ def test_default_model_scores_the_seed_article() -> None:
     assert len(with_source) >= len(claims) // 2
     resolved = {s.source.resolved for s in with_source}
     assert any(r and r.startswith("Yury Dashkin") for r in resolved)
-    profile = article.extra["profile"]
-    assert profile["sources"] and profile["attribution"]["claims"] == len(claims)
+    profile = article.profile
+    assert profile is not None and profile.sources and profile.attribution.claims == len(claims)
     # The technique head ships with it, with its PTC dev figures.
     assert "ptc-dev" in model.info["technique_metrics"]
-    assert all(t["technique"] in profile["techniques"]["counts"] for t in article.extra["techniques"])
+    assert profile.techniques is not None and article.techniques is not None
+    assert all(t.technique in profile.techniques.counts for t in article.techniques)

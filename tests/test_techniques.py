@@ -11,14 +11,16 @@ from typer.testing import CliRunner
 
 import framing
 from framing.cli import app
-from framing.record import Article
-from framing.techniques import TECHNIQUES, decode_techniques, span_metric
+from framing.record import Article, TechniqueSpan
+from framing.taxonomy import TECHNIQUES
+from framing.model.decode import decode_techniques
+from framing.evaluate import span_metric
 from tests.conftest import SEED_TEXT, download_export, open_page
 
 
 def test_span_metric_gives_partial_credit() -> None:
-    gold = {"a": [{"start": 0, "end": 10, "technique": "Doubt"}, {"start": 20, "end": 30, "technique": "Loaded_Language"}]}
-    pred = {"a": [{"start": 5, "end": 10, "technique": "Doubt"}, {"start": 20, "end": 30, "technique": "Slogans"}]}
+    gold = {"a": [TechniqueSpan(0, 10, "Doubt"), TechniqueSpan(20, 30, "Loaded_Language")]}
+    pred = {"a": [TechniqueSpan(5, 10, "Doubt"), TechniqueSpan(20, 30, "Slogans")]}
     m = span_metric(gold, pred)
     # Agnostic: both predicted spans lie wholly inside gold spans (P 1.0); gold covered 0.5 + 1.0 of 2 (R 0.75).
     assert m["span"]["precision"] == pytest.approx(1.0) and m["span"]["recall"] == pytest.approx(0.75)
@@ -36,13 +38,13 @@ def test_decode_techniques_runs_per_technique() -> None:
     probs[2:5, loaded] = 0.7
     probs[0, :] = 0.99  # special token: ignored
     spans = decode_techniques(offsets, probs, "aaaa bbbb cccc dddd", threshold=0.5)
-    assert [(s["technique"], s["start"], s["end"]) for s in spans] == [("Doubt", 0, 9), ("Loaded_Language", 5, 19)]
-    assert spans[0]["prob"] == pytest.approx(0.9)
+    assert [(s.technique, s.start, s.end) for s in spans] == [("Doubt", 0, 9), ("Loaded_Language", 5, 19)]
+    assert spans[0].prob == pytest.approx(0.9)
 
 
 @pytest.fixture(scope="module")
 def technique_model_dir(tiny_transformer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from framing.transformer import TransformerModel, technique_head
+    from framing.model.torch_model import TransformerModel, technique_head
 
     directory = tmp_path_factory.mktemp("tiny-techniques")
     model = TransformerModel.load(tiny_transformer_dir)
@@ -60,10 +62,11 @@ def technique_model_dir(tiny_transformer_dir: Path, tmp_path_factory: pytest.Tem
 def test_score_adds_techniques_profile_and_can_skip_them(technique_model_dir: Path, tmp_path: Path) -> None:
     model = framing.load_model(technique_model_dir)
     article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), model)
-    found = article.extra["techniques"]
-    assert found and all(t["technique"] in TECHNIQUES and 0 <= t["start"] < t["end"] <= len(article.text) for t in found)
-    profile = article.extra["profile"]["techniques"]
-    assert profile["spans"] == len(found) and sum(profile["counts"].values()) == len(found)
+    found = article.techniques
+    assert found and all(t.technique in TECHNIQUES and 0 <= t.start < t.end <= len(article.text) for t in found)
+    assert article.profile is not None and article.profile.techniques is not None
+    profile = article.profile.techniques
+    assert profile.spans == len(found) and sum(profile.counts.values()) == len(found)
     out = tmp_path / "o.jsonl"
     result = CliRunner().invoke(app, ["score", str(SEED_TEXT), "-o", str(out), "--model", str(technique_model_dir), "--no-techniques"])
     assert result.exit_code == 0
@@ -97,7 +100,7 @@ def test_report_marks_and_filters_techniques(browser, technique_model_dir: Path,
 
 def test_evaluate_reports_the_semeval_span_metric(technique_model_dir: Path, tiny_model_dir: Path, seed: Article, tmp_path: Path) -> None:
     gold = copy.deepcopy(seed)
-    gold.extra["techniques"] = [{"start": 60, "end": 72, "technique": "Loaded_Language"}]
+    gold.techniques = [TechniqueSpan(60, 72, "Loaded_Language")]
     path = tmp_path / "gold.jsonl"
     path.write_text(gold.to_json() + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["evaluate", str(path), "--model", str(technique_model_dir), "--baseline", str(tiny_model_dir), "--json"])
@@ -114,7 +117,7 @@ def test_review_removes_a_technique_span(browser, technique_model_dir: Path, tmp
     from framing.report import write_report
 
     article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), framing.load_model(technique_model_dir))
-    before = article.extra["techniques"]
+    before = [t.to_dict() for t in article.techniques or []]
     write_report([article], tmp_path, review=True)
     page_path = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
     context = browser.new_context(accept_downloads=True)
@@ -143,19 +146,18 @@ def test_joint_training_learns_the_technique_head_with_the_encoder(tiny_transfor
 
     text = seed.text
     start = text.index("Dashkin")
-    gold = [{"start": start, "end": start + len("Dashkin"), "technique": "Name_Calling,Labeling"},
-            {"start": 0, "end": 40, "technique": "Loaded_Language"}]
+    gold = [TechniqueSpan(start, start + len("Dashkin"), "Name_Calling,Labeling"), TechniqueSpan(0, 40, "Loaded_Language")]
     ids = [f"ptc-t{n}" for n in range(12)]
     assert any(split_of(i) == "dev" for i in ids) and any(split_of(i) != "dev" for i in ids)
     monkeypatch.setattr(tt, "load_ptc", lambda split: [(Article(id=i, text=text), copy.deepcopy(gold)) for i in ids])
 
     # Per token, the techniques covering it; a window of an article without technique annotation gives None.
     from framing.score import prepare
-    from framing.transformer import TransformerModel
+    from framing.model.torch_model import TransformerModel
 
     model = TransformerModel.load(tiny_transformer_dir)
     marked = prepare(Article(id="m", text=text))
-    marked.extra["techniques"] = gold
+    marked.techniques = list(gold)
     windows = model.windows([marked])
     covered = [t for w in windows for (s, e), t in zip(w.offsets, technique_targets(w, [marked]) or []) if s >= start and e <= start + 7]
     window = windows[0]
@@ -175,4 +177,4 @@ def test_joint_training_learns_the_technique_head_with_the_encoder(tiny_transfor
     assert metrics["trained"] == "jointly with the encoder" and 0 < metrics["train_articles"] < len(ids) and metrics["tune_articles"] > 0
     assert 0.0 <= metrics["ptc-dev"]["span"]["f1"] <= 1.0
     scored = next(framing.score_articles([Article(id="x", text=text)], framing.load_model(out)))
-    assert isinstance(scored.extra.get("techniques"), list)
+    assert isinstance(scored.techniques, list)

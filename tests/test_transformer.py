@@ -8,7 +8,8 @@ import torch
 
 import framing
 from framing.record import LABELS, Article
-from framing.transformer import TransformerModel, build_windows, collate
+from framing.model.torch_model import TransformerModel, collate
+from framing.model.windows import build_windows
 
 
 def test_windows_pack_consecutive_sentences_and_cut_long_ones() -> None:
@@ -40,7 +41,7 @@ def test_pooling_uses_only_each_sentences_tokens(tiny_transformer_dir: Path) -> 
 
 
 def test_load_model_dispatches_and_scores(tiny_transformer_dir: Path, seed: Article) -> None:
-    from framing.onnx_model import OnnxModel
+    from framing.model.onnx_model import OnnxModel
 
     assert isinstance(framing.load_model(tiny_transformer_dir, backend="torch"), TransformerModel)
     model = framing.load_model(tiny_transformer_dir)

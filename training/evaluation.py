@@ -9,7 +9,7 @@ import copy
 from typing import Any
 
 from framing.evaluate import evaluate_head, evaluate_labels, evaluate_spans
-from framing.heads import HEADS
+from framing.model.heads import HEADS
 from framing.model import SentenceModel
 from framing.record import Article
 from framing.score import score_with_predictions
@@ -99,7 +99,7 @@ def write_card(directory: Any, metrics: dict[str, Any], baseline: dict[str, Any]
     import json
     from pathlib import Path
 
-    from framing.io import atomic_writer
+    from framing.files import atomic_writer
     from training import model_card
 
     directory = Path(directory)

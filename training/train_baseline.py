@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from framing.baseline import BaselineModel, article_features, make_vectorizer
-from framing.heads import HEADS, sentence_targets
+from framing.model.baseline import BaselineModel, article_features, make_vectorizer
+from framing.model.heads import HEADS, sentence_targets
 from framing.record import Article
 from training import data, model_card
 from training.config import BaselineConfig

@@ -23,11 +23,12 @@ import torch
 from safetensors.torch import save_file
 
 from framing.annotations import confirmed_only
-from framing.io import atomic_writer
-from framing.record import Article, read_jsonl
+from framing.files import atomic_writer
+from framing.record import Article, TechniqueSpan, read_jsonl
 from framing.score import prepare
-from framing.techniques import TECHNIQUES, span_metric
-from framing.transformer import TransformerModel, collate, technique_head
+from framing.taxonomy import TECHNIQUES
+from framing.evaluate import span_metric
+from framing.model.torch_model import TransformerModel, collate, technique_head
 from training.config import YamlConfig
 from training.splits import split_of
 
@@ -58,9 +59,9 @@ class TechniquesConfig(YamlConfig):
         self.thresholds = tuple(float(t) for t in self.thresholds)
 
 
-def load_ptc(split: str) -> list[tuple[Article, list[dict[str, Any]]]]:
+def load_ptc(split: str) -> list[tuple[Article, list[TechniqueSpan]]]:
     """PTC articles of ``train`` or ``dev`` with their gold technique spans."""
-    labels: dict[str, list[dict[str, Any]]] = {}
+    labels: dict[str, list[TechniqueSpan]] = {}
     if split == "train":
         files = sorted((PTC / "train-labels-task2-technique-classification").glob("*.labels"))
     else:
@@ -69,7 +70,7 @@ def load_ptc(split: str) -> list[tuple[Article, list[dict[str, Any]]]]:
         for line in path.read_text(encoding="utf-8").splitlines():
             parts = line.split("\t")
             if len(parts) == 4 and parts[1] in TECHNIQUES:
-                labels.setdefault(parts[0], []).append({"start": int(parts[2]), "end": int(parts[3]), "technique": parts[1]})
+                labels.setdefault(parts[0], []).append(TechniqueSpan(int(parts[2]), int(parts[3]), parts[1]))
     out = []
     for txt in sorted((PTC / f"{split}-articles").glob("*.txt")):
         article_id = txt.stem.removeprefix("article")
@@ -78,7 +79,7 @@ def load_ptc(split: str) -> list[tuple[Article, list[dict[str, Any]]]]:
 
 
 @torch.inference_mode()
-def token_features(model: TransformerModel, items: list[tuple[Article, list[dict[str, Any]]]]) -> tuple[torch.Tensor, torch.Tensor]:
+def token_features(model: TransformerModel, items: list[tuple[Article, list[TechniqueSpan]]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Encoder states of every sentence token and its multi-hot technique targets."""
     articles = [prepare(copy.deepcopy(a)) for a, _ in items]
     windows = model.windows(articles)
@@ -94,8 +95,8 @@ def token_features(model: TransformerModel, items: list[tuple[Article, list[dict
             for row, k in enumerate(keep):
                 start, end = w.offsets[k]
                 for span in gold:
-                    if span["start"] < end and start < span["end"]:
-                        y[row, TECHNIQUES.index(span["technique"])] = 1.0
+                    if span.start < end and start < span.end:
+                        y[row, TECHNIQUES.index(span.technique)] = 1.0
             feats.append(h[keep].clone())
             targets.append(y)
     return torch.cat(feats), torch.cat(targets)
@@ -122,12 +123,12 @@ def fit_head(x: torch.Tensor, y: torch.Tensor, config: TechniquesConfig, log: An
     return head.eval()
 
 
-def predict_spans(model: TransformerModel, items: list[tuple[Article, list[dict[str, Any]]]]) -> dict[str, list[dict[str, Any]]]:
+def predict_spans(model: TransformerModel, items: list[tuple[Article, list[TechniqueSpan]]]) -> dict[str, list[TechniqueSpan]]:
     predictions = model.predict([prepare(copy.deepcopy(a)) for a, _ in items])
     return {a.id: p.techniques or [] for (a, _), p in zip(items, predictions)}
 
 
-def tune_and_measure(model: TransformerModel, tune_items: list[tuple[Article, list[dict[str, Any]]]], candidates: tuple[float, ...] | list[float], log: Any = print) -> tuple[float, dict[str, Any]]:
+def tune_and_measure(model: TransformerModel, tune_items: list[tuple[Article, list[TechniqueSpan]]], candidates: tuple[float, ...] | list[float], log: Any = print) -> tuple[float, dict[str, Any]]:
     """Choose the technique threshold on the tuning slice, set it on the model, and measure PTC dev."""
     tune_gold = {a.id: gold for a, gold in tune_items}
     # One global threshold: per-technique thresholds were tried and overfit the small tuning slice
@@ -151,7 +152,7 @@ def run(config: TechniquesConfig, log: Any = print) -> dict[str, Any]:
     fit_items = [it for it in train if split_of(it[0].id) != "dev"]
     for path in config.annotations:
         articles = [confirmed_only(a) for a in read_jsonl(path)]
-        fit_items += [(a, a.extra["techniques"]) for a in articles if isinstance(a.extra.get("techniques"), list)]
+        fit_items += [(a, a.techniques) for a in articles if a.techniques is not None]
     tune_items = [it for it in train if split_of(it[0].id) == "dev"]
     x, y = token_features(model, fit_items)
     log(f"{len(fit_items)} PTC train articles, {len(x)} tokens, {int((y.sum(1) > 0).sum())} inside a technique span; {len(tune_items)} articles to choose the threshold")

@@ -22,12 +22,13 @@ import torch
 from datasets import Dataset
 
 from framing.attribution import gold_spans
-from framing.heads import HEADS, sentence_targets
+from framing.model.heads import HEADS, sentence_targets
 from framing.record import Article
-from framing.onnx_model import OnnxModel
-from framing.techniques import TECHNIQUES
-from framing.transformer import IGNORE, TAGS, TransformerModel, Window, WindowClassifier, collate, technique_head
-from framing.windows import pad
+from framing.model.onnx_model import OnnxModel
+from framing.taxonomy import TECHNIQUES
+from framing.model.torch_model import IGNORE, TransformerModel, WindowClassifier, collate, technique_head
+from framing.model.windows import TAGS, Window
+from framing.model.windows import pad
 from training import data, model_card
 from training.config import TransformerConfig
 from training.evaluation import evaluate_all
@@ -70,11 +71,11 @@ def token_tags(window: Window, articles: list[Article]) -> list[int]:
 
 def technique_targets(window: Window, articles: list[Article]) -> list[list[int]] | None:
     """Per token, the indices (``TECHNIQUES``) of the technique spans covering it; None when the window's
-    article has no technique annotation (``extra["techniques"]``), so it teaches the head nothing."""
-    gold = articles[window.members[0][0]].extra.get("techniques")
+    article has no technique annotation (``techniques``), so it teaches the head nothing."""
+    gold = articles[window.members[0][0]].techniques
     if not isinstance(gold, list):
         return None
-    spans = [(g["start"], g["end"], TECHNIQUES.index(g["technique"])) for g in gold if g.get("technique") in TECHNIQUES]
+    spans = [(g.start, g.end, TECHNIQUES.index(g.technique)) for g in gold]
     return [sorted({t for a, b, t in spans if a < end and start < b}) if sid >= 0 else [] for sid, (start, end) in zip(window.sentence_ids, window.offsets)]
 
 
@@ -288,7 +289,7 @@ def ptc_technique_articles(held_out: dict[str, list[Article]]) -> tuple[list[Art
             continue
         article = prepare(copy.deepcopy(article))
         article.meta["source_set"] = "ptc"
-        article.extra["techniques"] = gold
+        article.techniques = gold
         train.append(article)
     return train, tune
 

@@ -20,8 +20,8 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from framing.heads import HEADS, combine
-from framing.model import Prediction
+from framing.model.heads import HEADS, combine
+from framing.model.base import Prediction
 from framing.record import Article
 
 KIND = "tfidf-logreg"
@@ -90,6 +90,7 @@ class BaselineModel:
     """TF-IDF features (scikit-learn) → one logistic regression per head → label probabilities."""
 
     kind = KIND
+    use_techniques = False  # no technique head
 
     def __init__(self, vectorizer: TfidfVectorizer, coef: np.ndarray, intercept: np.ndarray, info: dict[str, Any]) -> None:
         self.vectorizer = vectorizer

@@ -29,15 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from framing.model import Prediction
+from framing.model.base import Prediction, default_threads
+from framing.model.windows import Outputs, WindowSpec, predict_windows
 from framing.record import Article
-from framing.windows import Outputs, WindowSpec, predict_windows
-
-BACKENDS: tuple[str, ...] = ("onnx-int8", "onnx", "torch")
-"""Ways to run a transformer model when scoring; the first is the default. ``onnx-int8`` is the fastest
-backend whose held-out macro-F1 stays within 0.5 point of fp32 (``benchmarks/score_speed.py``); ``onnx``
-gives torch's fp32 outputs."""
-DEFAULT_BACKEND = BACKENDS[0]
 
 GRAPH_VERSION = "scoring-4"
 """Part of every cache key: bump it when what ``export_onnx`` puts in the graph changes."""
@@ -50,7 +44,7 @@ def export_onnx(directory: Path, techniques: bool) -> bytes:
     ``tag_probs`` and, with ``techniques``, ``technique_probs``."""
     import torch
 
-    from framing.transformer import TransformerModel
+    from framing.model.torch_model import TransformerModel
 
     class Scoring(torch.nn.Module):
         def __init__(self) -> None:
@@ -168,14 +162,6 @@ def _session(graph: bytes, threads: int) -> Any:
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
-def default_threads() -> int:
-    """The cores this process may run on (a container's or a job's share, not the host's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 class OnnxModel:
     """A saved window classifier scored by ONNX Runtime (``load_model``'s ``onnx`` and ``onnx-int8``)."""
 
@@ -238,7 +224,7 @@ class OnnxModel:
         return [p.probs for p in self.predict(articles)]
 
     @classmethod
-    def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, threads: int | None = None) -> OnnxModel:
+    def load(cls, directory: str | Path, backend: str = "onnx-int8", threads: int | None = None) -> OnnxModel:
         """Load a saved window classifier for scoring with ONNX Runtime (``onnx`` or ``onnx-int8``) on
         ``threads`` threads (default: every core this process may use)."""
         if backend not in ("onnx", "onnx-int8"):

@@ -5,7 +5,7 @@ exported to ONNX Runtime by default (``framing.onnx_model``), or this one with `
 Each sentence's own tokens are mean-pooled and fed to a linear layer with one logit per question of
 ``framing.heads``. A second linear layer tags every token (``TAGS``: begin/inside of a claim's source or
 cue, or outside), so the attribution spans of ``framing.attribution`` come out of the same encoder pass,
-and an optional MLP gives every token its propaganda techniques (``framing.techniques``).
+and an optional MLP gives every token its propaganda techniques (``framing.model.decode``).
 
 On disk: ``framing-model.json`` (kind, window size, heads), the encoder as ``config.json`` +
 ``model.safetensors`` (or the compact ``encoder.safetensors``), its tokenizer files, ``head.safetensors``
@@ -23,11 +23,11 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from framing.heads import HEADS
-from framing.model import Prediction
+from framing.model.heads import HEADS
+from framing.model.base import Prediction
 from framing.record import Article
-from framing.techniques import TECHNIQUES
-from framing.windows import TAGS, Outputs, Window, WindowSpec, build_windows, pad, predict_windows, tokenize
+from framing.taxonomy import TECHNIQUES
+from framing.model.windows import TAGS, Outputs, Window, WindowSpec, build_windows, pad, predict_windows, tokenize
 
 __all__ = ["IGNORE", "KIND", "TAGS", "TransformerModel", "Window", "WindowClassifier", "build_windows", "collate", "technique_head"]
 

@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from framing.attribution import SpanGuess, decode_tags
-from framing.heads import HEADS, combine
-from framing.model import Prediction
-from framing.record import Article
-from framing.techniques import decode_techniques
+from framing.model.decode import SpanGuess
+from framing.model.decode import decode_tags
+from framing.model.heads import HEADS, combine
+from framing.model.base import Prediction
+from framing.record import Article, TechniqueSpan
+from framing.model.decode import decode_techniques
 
 TAGS: tuple[str, ...] = ("O", "B-source", "I-source", "B-cue", "I-cue")
 NO_OFFSET = (-1, -1)
@@ -136,7 +137,7 @@ def predict_windows(articles: list[Article], spec: WindowSpec, encode: Encode, r
     ``techniques``, the technique spans of the article."""
     heads = [np.zeros((len(a.sentences), len(HEADS)), dtype=np.float32) for a in articles]
     spans: list[list[list[SpanGuess]]] = [[[] for _ in a.sentences] for a in articles]
-    found: list[list[dict[str, Any]]] = [[] for _ in articles]
+    found: list[list[TechniqueSpan]] = [[] for _ in articles]
     windows = build_windows(tokenize(articles, encode), spec.cls_id, spec.sep_id, spec.max_tokens)
     # Similar lengths together: padding is compute thrown away.
     windows.sort(key=lambda w: len(w.input_ids))
@@ -156,6 +157,6 @@ def predict_windows(articles: list[Article], spec: WindowSpec, encode: Encode, r
                 if tech_probs is not None:
                     found[a].extend(decode_techniques(offsets, tech_probs[j][tokens], articles[a].text, spec.technique_thresholds))
     return [
-        Prediction(combine(h), sp, sorted(t, key=lambda x: (x["start"], x["end"])) if techniques else None)
+        Prediction(combine(h), sp, sorted(t, key=lambda x: (x.start, x.end)) if techniques else None)
         for h, sp, t in zip(heads, spans, found)
     ]
