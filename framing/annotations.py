@@ -274,17 +274,28 @@ def export_tasks(articles: list[Article], fmt: str) -> str:
         tasks = []
         for a in articles:
             result = [
-                {"id": f"r{i}", "from_name": "technique" if label in TECHNIQUES else "label", "to_name": "text", "type": "labels",
-                 "value": {"start": _to_utf16(a.text, s), "end": _to_utf16(a.text, e), "text": a.text[s:e], "labels": [label]}}
+                {
+                    "id": f"r{i}",
+                    "from_name": "technique" if label in TECHNIQUES else "label",
+                    "to_name": "text",
+                    "type": "labels",
+                    "value": {"start": _to_utf16(a.text, s), "end": _to_utf16(a.text, e), "text": a.text[s:e], "labels": [label]},
+                }
                 for i, (s, e, label) in enumerate(_regions_of(a))
             ]
             model = str(a.meta.get("model", "framing"))
-            tasks.append({"data": {"id": a.id, "text": a.text, "meta": a.meta}, "predictions": [{"model_version": model, "result": result}]})
+            tasks.append(
+                {"data": {"id": a.id, "text": a.text, "meta": a.meta}, "predictions": [{"model_version": model, "result": result}]}
+            )
         return json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
     if fmt == "doccano":
         return "".join(
             # doccano replaces "id" with its own number on export: the article id travels as "article_id".
-            json.dumps({"id": a.id, "article_id": a.id, "text": a.text, "label": [[s, e, label] for s, e, label in _regions_of(a)]}, ensure_ascii=False) + "\n"
+            json.dumps(
+                {"id": a.id, "article_id": a.id, "text": a.text, "label": [[s, e, label] for s, e, label in _regions_of(a)]},
+                ensure_ascii=False,
+            )
+            + "\n"
             for a in articles
         )
     raise ValueError(f"unknown task format {fmt!r}: use labelstudio or doccano")

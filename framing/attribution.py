@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-import numpy as np
-
+from framing.model.decode import SpanGuess
 from framing.record import Article, Sentence, Span
+
 
 def gold_spans(sentence: Sentence) -> list[tuple[str, int, int]] | None:
     """A gold sentence's source and cue spans as (role, start, end), or ``None`` when its corpus

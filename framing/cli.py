@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -38,7 +37,9 @@ class Backend(str, Enum):
     torch = "torch"
 
 
-BACKEND_HELP = "how the transformer runs: onnx-int8 (fastest; held-out macro-F1 within 0.5 point of fp32), onnx (fp32, exactly torch's outputs), torch"
+BACKEND_HELP = (
+    "how the transformer runs: onnx-int8 (fastest; held-out macro-F1 within 0.5 point of fp32), onnx (fp32, exactly torch's outputs), torch"
+)
 
 
 class Engine(str, Enum):
@@ -63,7 +64,7 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _load_model_or_exit(directory: Optional[Path], role: str, backend: Backend = Backend.onnx_int8) -> SentenceModel:
+def _load_model_or_exit(directory: Path | None, role: str, backend: Backend = Backend.onnx_int8) -> SentenceModel:
     try:
         return load_model(directory, backend=backend.value)
     except (ModelError, OSError, ValueError) as exc:
@@ -72,20 +73,37 @@ def _load_model_or_exit(directory: Optional[Path], role: str, backend: Backend =
 
 @app.command()
 def score(
-    paths: Annotated[list[str], typer.Argument(help=".txt or .html articles, .jsonl records, .csv/.parquet tables, directories or globs of them, or - for stdin")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="where to write the scored records (default: standard output)")] = None,
-    model_dir: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: the shipped model)")] = None,
+    paths: Annotated[
+        list[str],
+        typer.Argument(help=".txt or .html articles, .jsonl records, .csv/.parquet tables, directories or globs of them, or - for stdin"),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="where to write the scored records (default: standard output)")
+    ] = None,
+    model_dir: Annotated[Path | None, typer.Option("--model", help="model directory (default: the shipped model)")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="jsonl: article records; csv/parquet: one row per sentence")] = Format.jsonl,
-    errors_path: Annotated[Optional[Path], typer.Option("--errors", help="where to list inputs that failed (default: OUTPUT.errors.jsonl)")] = None,
+    errors_path: Annotated[
+        Path | None, typer.Option("--errors", help="where to list inputs that failed (default: OUTPUT.errors.jsonl)")
+    ] = None,
     max_chars: Annotated[int, typer.Option(help="longest article accepted, in characters")] = DEFAULT_MAX_CHARS,
     text_col: Annotated[str, typer.Option("--text-col", help="CSV/Parquet column holding the article text")] = "text",
     id_col: Annotated[str, typer.Option("--id-col", help="CSV/Parquet column holding the article id (default: row number)")] = "id",
-    resume: Annotated[bool, typer.Option("--resume", help="continue a killed batch from OUTPUT.partial without rescoring what it has")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="continue a killed batch from OUTPUT.partial without rescoring what it has")
+    ] = False,
     no_techniques: Annotated[bool, typer.Option("--no-techniques", help="skip the propaganda-technique head (a little faster)")] = False,
     backend: Annotated[Backend, typer.Option(help=BACKEND_HELP)] = Backend.onnx_int8,
-    engine: Annotated[Engine, typer.Option(help="local: this process; ray: a Ray cluster over a Parquet dataset (output: a directory of Parquet files)")] = Engine.local,
-    ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (e.g. auto); default: start one on this machine")] = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="model replicas: processes on this machine (default: one per core, at most 8; inputs of up to 64 articles stay in this process), or Ray actors with --engine ray (default: one per CPU of the cluster)")] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="local: this process; ray: a Ray cluster over a Parquet dataset (output: a directory of Parquet files)")
+    ] = Engine.local,
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (e.g. auto); default: start one on this machine")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="model replicas: processes on this machine (default: one per core, at most 8; inputs of up to 64 articles stay in this process), or Ray actors with --engine ray (default: one per CPU of the cluster)",
+        ),
+    ] = None,
 ) -> None:
     """Segment and label every sentence of every article."""
     if engine is Engine.ray:
@@ -101,8 +119,14 @@ def score(
     if writer.done:
         err.print(f"resuming: {sum(writer.done.values())} articles already scored in {output}.partial are skipped")
     progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} articles"),
-        TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} articles"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=True,
     )
     result = BatchResult()
     with progress:
@@ -132,7 +156,17 @@ def score(
         raise typer.Exit(1)
 
 
-def _score_on_ray(paths: list[str], output: Optional[Path], model_dir: Optional[Path], text_col: str, id_col: str, address: Optional[str], workers: Optional[int], max_chars: int, backend: Backend) -> None:
+def _score_on_ray(
+    paths: list[str],
+    output: Path | None,
+    model_dir: Path | None,
+    text_col: str,
+    id_col: str,
+    address: str | None,
+    workers: int | None,
+    max_chars: int,
+    backend: Backend,
+) -> None:
     if len(paths) != 1 or output is None:
         _fail("--engine ray takes one Parquet file or directory and -o OUTPUT_DIR")
     import importlib.util
@@ -144,13 +178,24 @@ def _score_on_ray(paths: list[str], output: Optional[Path], model_dir: Optional[
     _load_model_or_exit(model_dir, "model", backend)  # fail here, not in every worker
     started = time.perf_counter()
     try:
-        rows = score_parquet(paths[0], output, ModelSpec.of(model_dir, backend.value), text_col=text_col, id_col=id_col, address=address, workers=workers, max_chars=max_chars)
+        rows = score_parquet(
+            paths[0],
+            output,
+            ModelSpec.of(model_dir, backend.value),
+            text_col=text_col,
+            id_col=id_col,
+            address=address,
+            workers=workers,
+            max_chars=max_chars,
+        )
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-    err.print(f"{rows} sentence rows in {time.perf_counter() - started:.1f} s → {output}/ (Parquet; rows with 'error' set are articles that could not be scored)")
+    err.print(
+        f"{rows} sentence rows in {time.perf_counter() - started:.1f} s → {output}/ (Parquet; rows with 'error' set are articles that could not be scored)"
+    )
 
 
-def _summary(result: BatchResult, output: Optional[Path], errors_path: Path, model_name: str) -> None:
+def _summary(result: BatchResult, output: Path | None, errors_path: Path, model_name: str) -> None:
     labels, n_sentences = result.labels, result.sentences
     table = Table(title=f"scored with {model_name}", show_header=True)
     table.add_column("label")
@@ -161,7 +206,9 @@ def _summary(result: BatchResult, output: Optional[Path], errors_path: Path, mod
         table.add_row(label, str(labels[label]), f"{share:.1%}")
     err.print(table)
     rate = n_sentences / result.seconds if result.seconds > 0 else 0.0
-    err.print(f"{result.articles} articles, {n_sentences} sentences in {result.seconds:.1f} s ({rate:.0f} sentences/s) → {output or 'stdout'}")
+    err.print(
+        f"{result.articles} articles, {n_sentences} sentences in {result.seconds:.1f} s ({rate:.0f} sentences/s) → {output or 'stdout'}"
+    )
     if result.failures:
         err.print(f"[red]{len(result.failures)} inputs failed[/red], listed in {errors_path}")
 
@@ -203,19 +250,18 @@ def report(
 @app.command()
 def evaluate(
     gold_path: Annotated[Path, typer.Argument(help="JSONL of gold article records (sentences with labels)")],
-    model_dir: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: the shipped model)")] = None,
-    baseline_dir: Annotated[Optional[Path], typer.Option("--baseline", help="second model shown side by side (default: models/tfidf-baseline)")] = None,
-    plots: Annotated[Optional[Path], typer.Option(help="write confusion-matrix and reliability PNGs here")] = None,
+    model_dir: Annotated[Path | None, typer.Option("--model", help="model directory (default: the shipped model)")] = None,
+    baseline_dir: Annotated[
+        Path | None, typer.Option("--baseline", help="second model shown side by side (default: models/tfidf-baseline)")
+    ] = None,
+    plots: Annotated[Path | None, typer.Option(help="write confusion-matrix and reliability PNGs here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
     backend: Annotated[Backend, typer.Option(help=BACKEND_HELP)] = Backend.onnx_int8,
 ) -> None:
     """Per-class precision/recall/F1, macro-F1, accuracy, confusion matrix and calibration on gold records."""
-    import copy
-
-    from framing.evaluate import calibration, evaluate_labels, save_plots
+    from framing.evaluate import evaluate_model, save_plots
     from framing.model import models_dir
     from framing.record import RecordError, read_jsonl
-    from framing.score import score_articles
 
     try:
         gold = read_jsonl(gold_path)
@@ -225,17 +271,11 @@ def evaluate(
     results = {}
     for role, directory in (("model", model_dir), ("baseline", baseline_dir)):
         model = _load_model_or_exit(directory, role, backend)
-        pred = list(score_articles(copy.deepcopy(gold), model))
-        result = evaluate_labels(gold, pred)
-        if not result.get("sentences"):
+        result = evaluate_model(model, {"gold": gold}, calibrate=True)["gold"]
+        if "labels" not in result:
             _fail(f"{gold_path} has no labelled sentences")
-        result["calibration"] = calibration(gold, pred)
-        gold_techniques = {g.id: g.techniques for g in gold if g.techniques is not None}
-        if gold_techniques and any(p.techniques is not None for p in pred):
-            from framing.evaluate import span_metric
-
-            # SemEval-2020 Task 11 span metric, on the articles whose gold lists techniques.
-            result["techniques"] = span_metric(gold_techniques, {p.id: p.techniques or [] for p in pred if p.id in gold_techniques})
+        # The table and the JSON keep their shape: the label metrics at the top, the rest beside them.
+        result = {**result.pop("labels"), **result}
         if plots:
             result["plots"] = save_plots(result, result["calibration"], str(plots), f"{role}-{model.name}")
         results[f"{role}: {model.name}"] = result
@@ -278,37 +318,38 @@ def evaluate(
 
 @app.command()
 def train(
-    config_path: Annotated[Path, typer.Argument(help="YAML training config (configs/default.yaml, configs/baseline.yaml)")],
-    output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="where to write the model (overrides the config)")] = None,
-    annotations: Annotated[Optional[list[Path]], typer.Option("--annotations", help="new annotation JSONL (from framing import); repeatable")] = None,
+    config_path: Annotated[
+        Path,
+        typer.Argument(
+            help="YAML training config: configs/default.yaml (the shipped model), teacher.yaml, retrain.yaml, techniques.yaml, baseline.yaml"
+        ),
+    ],
+    output_dir: Annotated[str | None, typer.Option("--output-dir", help="where to write the model (overrides the config)")] = None,
+    annotations: Annotated[
+        list[Path] | None, typer.Option("--annotations", help="new annotation JSONL (from framing import); repeatable")
+    ] = None,
 ) -> None:
-    """Train a model from a YAML config; held-out metrics go into its model card.
+    """Train a model from a YAML config of any kind (configs/*.yaml); held-out metrics go into its model card.
 
     With configs/retrain.yaml and --annotations, the current default model is trained further on the new
     annotations plus a weighted sample of the shipped corpus, written to a new versioned directory, and
     compared with the current model on the same held-out data."""
-    from training.config import BaselineConfig, load_config
+    from training.config import BaselineConfig, TransformerConfig, load_config
+    from training.train import train as run_training
 
-    extra = {"annotations": [str(a) for a in annotations]} if annotations else {}
     for path in annotations or []:
         if not path.exists():
             _fail(f"{path}: no such file")
     try:
-        config = load_config(config_path, output_dir=output_dir, **extra)
+        config = load_config(config_path, output_dir=output_dir, annotations=[str(a) for a in annotations] if annotations else None)
     except (ValueError, OSError) as exc:
         _fail(f"{config_path}: {exc}")
-    if isinstance(config, BaselineConfig):
-        if annotations:
-            _fail("--annotations works with transformer configs (configs/retrain.yaml)")
-        from training.train_baseline import train_baseline
-
-        train_baseline(config)
-        err.print(f"model written to {config.output_dir}")
-    else:
-        from training.train_transformer import run
-
-        model = run(config, log=lambda message: err.print(message, highlight=False, markup=False))
-        err.print(f"adopt it with: framing models use {model.info.get('saved_as', config.name)}")
+    if annotations and isinstance(config, BaselineConfig):
+        _fail("--annotations works with transformer and technique-head configs (configs/retrain.yaml, configs/techniques.yaml)")
+    directory = run_training(config, log=lambda message: err.print(message, highlight=False, markup=False))
+    err.print(f"model written to {directory}")
+    if isinstance(config, TransformerConfig):
+        err.print(f"adopt it with: framing models use {directory.name}")
 
 
 @app.command("import")
@@ -362,7 +403,7 @@ def export_tasks_command(
 def suggest(
     path: Annotated[Path, typer.Argument(help="scored JSONL (framing score output)")],
     n: Annotated[int, typer.Option("-n", help="how many sentences")] = 50,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="write the suggestions as JSONL")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write the suggestions as JSONL")] = None,
     diversity: Annotated[float, typer.Option(help="0: most uncertain only; 1: most varied only")] = 0.3,
 ) -> None:
     """The sentences whose annotation would help the model most (uncertain, and not all alike)."""

@@ -95,7 +95,9 @@ def score_parquet(
         # Locally: one model replica per core, plus one logical CPU for the light read and write tasks
         # (with every CPU held by a replica, the reads would never be scheduled).
         local_cpus = (workers or os.cpu_count() or 1) + 1
-        ray.init(address=address, num_cpus=None if address else local_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(
+            address=address, num_cpus=None if address else local_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False
+        )
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from framing.model import SpanGuess
 from framing.attribution import gold_spans
-from framing.model.heads import sentence_targets
+from framing.model import SentenceModel, SpanGuess
+from framing.model.heads import HEADS, sentence_targets
 from framing.record import LABELS, MAIN_LABELS, Article, TechniqueSpan
 from framing.taxonomy import TECHNIQUES
 
@@ -142,7 +143,15 @@ def calibration(gold: list[Article], pred: list[Article], bins: int = 10) -> dic
         if inside.any():
             gap = abs(c[inside].mean() - k[inside].mean())
             ece += inside.mean() * gap
-            curve.append({"low": float(lo), "high": float(hi), "confidence": float(c[inside].mean()), "accuracy": float(k[inside].mean()), "count": int(inside.sum())})
+            curve.append(
+                {
+                    "low": float(lo),
+                    "high": float(hi),
+                    "confidence": float(c[inside].mean()),
+                    "accuracy": float(k[inside].mean()),
+                    "count": int(inside.sum()),
+                }
+            )
     return {"ece": float(ece), "bins": curve}
 
 
@@ -159,7 +168,7 @@ def save_plots(result: dict[str, Any], calib: dict[str, Any], directory: str, pr
     matrix = np.array(result["confusion"]["matrix"])
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(LABELS)), [l.replace("_", "\n") for l in LABELS], fontsize=8)
+    ax.set_xticks(range(len(LABELS)), [label.replace("_", "\n") for label in LABELS], fontsize=8)
     ax.set_yticks(range(len(LABELS)), LABELS, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
@@ -243,3 +252,57 @@ def span_metric(gold: dict[str, list[TechniqueSpan]], pred: dict[str, list[Techn
         "technique_aware": prf(*aware),  # type: ignore[arg-type]
         "per_technique": per_technique,
     }
+
+
+def evaluate_model(model: SentenceModel, sets: dict[str, list[Article]], *, calibrate: bool = False) -> dict[str, Any]:
+    """Score each set of gold articles with ``model`` and measure it, the same way for every kind of
+    model and for every caller (``framing evaluate``, training, the benchmarks). Per set: the number of
+    articles; ``labels`` (``evaluate_labels``) where the gold has labels; ``<head>_vs_rest`` for each
+    head the gold speaks to; ``spans`` (source and cue) for a model that tags them; ``techniques`` (the
+    SemEval-2020 span metric) where the gold lists technique spans and the model finds them; and, with
+    ``calibrate``, ``calibration`` of the label probabilities."""
+    from framing.score import score_with_predictions
+
+    results: dict[str, Any] = {}
+    for name, gold in sets.items():
+        scored = list(score_with_predictions(copy.deepcopy(gold), model))
+        pred = [article for article, _ in scored]
+        result: dict[str, Any] = {"articles": len(gold)}
+        labels = evaluate_labels(gold, pred)
+        if labels.get("sentences"):
+            result["labels"] = labels
+            if calibrate:
+                result["calibration"] = calibration(gold, pred)
+        for head in HEADS:
+            head_result = evaluate_head(gold, pred, head)
+            if head_result.get("sentences"):
+                result[f"{head}_vs_rest"] = head_result
+        if getattr(model, "kind", "") == "transformer-window":
+            spans = evaluate_spans(gold, [prediction.spans for _, prediction in scored])
+            if spans:
+                result["spans"] = spans
+        gold_techniques = {g.id: g.techniques for g in gold if g.techniques is not None}
+        if gold_techniques and any(p.techniques is not None for p in pred):
+            result["techniques"] = span_metric(gold_techniques, {p.id: p.techniques or [] for p in pred if p.id in gold_techniques})
+        results[name] = result
+    return results
+
+
+def headline(result: dict[str, Any]) -> list[tuple[str, float]]:
+    """The figures the quality targets are stated in, from one set's result."""
+    rows = []
+    if "labels" in result:
+        rows.append(("macro-F1 (3 main labels)", result["labels"]["macro_f1"]))
+        rows += [(f"F1 {label}", v["f1"]) for label, v in result["labels"]["per_class"].items()]
+    for head in HEADS:
+        if f"{head}_vs_rest" in result:
+            r = result[f"{head}_vs_rest"]
+            rows += [(f"{head} vs rest F1", r["f1"]), (f"{head} vs rest macro-F1", r["macro_f1"])]
+    for role, r in result.get("spans", {}).items():
+        rows += [
+            (f"{role} span exact P", r["exact"]["precision"]),
+            (f"{role} span exact R", r["exact"]["recall"]),
+            (f"{role} span overlap P", r["overlap"]["precision"]),
+            (f"{role} span overlap R", r["overlap"]["recall"]),
+        ]
+    return rows

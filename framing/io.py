@@ -12,13 +12,12 @@ import io
 import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from framing.files import atomic_writer
 from framing.record import LABELS, Article, ArticleProfile, LineError, RecordError, iter_jsonl
@@ -125,8 +124,8 @@ def extract_html(html: str, name: str) -> tuple[str, dict[str, Any]]:
     import trafilatura
 
     document = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True)
-    text = getattr(document, "text", None) if document is not None else None
-    words = len((text or "").split())
+    text = str(getattr(document, "text", None) or "") if document is not None else ""
+    words = len(text.split())
     # Fewer words than a short news item: a menu or an error page, not an article.
     if words < MIN_HTML_WORDS:
         raise InputError(name, f"no article text found in this HTML page ({words} words outside menus and boilerplate)")
@@ -176,7 +175,11 @@ def _read_table(path: Path, columns: Columns) -> Iterator[Item]:
             if not isinstance(text, str):
                 yield InputError(where, f"column {columns.text!r} is empty or not text", article_id)
                 continue
-            meta = {k: v for k, v in row.items() if k not in (columns.text, columns.id) and v not in (None, "") and isinstance(v, (str, int, float, bool))}
+            meta = {
+                k: v
+                for k, v in row.items()
+                if k not in (columns.text, columns.id) and v not in (None, "") and isinstance(v, (str, int, float, bool))
+            }
             meta["path"] = name
             meta["row"] = number
             yield Article(id=article_id, text=text, meta=meta)
@@ -218,15 +221,57 @@ def decode_text(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(
             name,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-encode it, e.g. `iconv -f cp1252 -t utf-8`",
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); re-encode it, e.g. `iconv -f cp1252 -t utf-8`",
         ) from None
 
 
 _TAG = re.compile(r"<(?:html|body|div|p|span|script|head|meta|a|br|!doctype)\b[^>]*>", re.IGNORECASE)
 _ENGLISH = frozenset(
-    "the of and to a in is that for on with as was by it at from he said his be are have has this "
-    "an not but they were their who its will had been which would or after more also than".split()
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "a",
+        "in",
+        "is",
+        "that",
+        "for",
+        "on",
+        "with",
+        "as",
+        "was",
+        "by",
+        "it",
+        "at",
+        "from",
+        "he",
+        "said",
+        "his",
+        "be",
+        "are",
+        "have",
+        "has",
+        "this",
+        "an",
+        "not",
+        "but",
+        "they",
+        "were",
+        "their",
+        "who",
+        "its",
+        "will",
+        "had",
+        "been",
+        "which",
+        "would",
+        "or",
+        "after",
+        "more",
+        "also",
+        "than",
+    ]
 )
 
 
@@ -275,9 +320,7 @@ def write_jsonl(path: str | Path, articles: Iterable[Article]) -> int:
 
 
 SENTENCE_COLUMNS = (
-    ["article_id", "sentence_index", "start", "end", "sentence", "label"]
-    + [f"p_{label}" for label in LABELS]
-    + ["source", "cue"]
+    ["article_id", "sentence_index", "start", "end", "sentence", "label"] + [f"p_{label}" for label in LABELS] + ["source", "cue"]
 )
 
 
@@ -382,9 +425,7 @@ class OutputWriter:
                 self.resumed = read_partial(self._partial)
                 self._handle = open(self._partial, "a", encoding="utf-8", newline="")
             elif self._partial.exists():
-                raise ValueError(
-                    f"{self._partial} holds an interrupted run: add --resume to continue it, or delete it to start over"
-                )
+                raise ValueError(f"{self._partial} holds an interrupted run: add --resume to continue it, or delete it to start over")
             else:
                 self._handle = open(self._partial, "w", encoding="utf-8", newline="")
         else:

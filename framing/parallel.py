@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+
 from framing.io import InputError
 from framing.model import ModelSpec, SentenceModel, default_threads
 from framing.record import Article
@@ -75,7 +76,9 @@ def score_parallel(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _result(item: tuple[Future[list[Article | InputError]] | None, list[Article]] | InputError, model: SentenceModel) -> Iterator[Article | InputError]:
+def _result(
+    item: tuple[Future[list[Article | InputError]] | None, list[Article]] | InputError, model: SentenceModel
+) -> Iterator[Article | InputError]:
     if isinstance(item, InputError):
         yield item
         return

@@ -114,7 +114,11 @@ def technique_profile(article: Article, found: list[TechniqueSpan]) -> Technique
 
 
 def summary(
-    labels: dict[str, LabelCount], sources: list[SourceCount], attribution: Attribution, cues: list[FramingCue], n: int,
+    labels: dict[str, LabelCount],
+    sources: list[SourceCount],
+    attribution: Attribution,
+    cues: list[FramingCue],
+    n: int,
     techniques: TechniqueCounts | None = None,
 ) -> str:
     """A few plain sentences a reviewer can check against the highlighted text."""
@@ -130,7 +134,7 @@ def summary(
     if claims:
         text = f"{attribution.named * 100:.0f}% of claims have a named source, {attribution.anonymous * 100:.0f}% an anonymous one"
         if attribution.unattributed:
-            text += f", {attribution.unattributed * 100:.0f}% none at all (hedges such as \"is said to\")"
+            text += f', {attribution.unattributed * 100:.0f}% none at all (hedges such as "is said to")'
         if attribution.not_found:
             text += f", and for {attribution.not_found * 100:.0f}% no source was found"
         parts.append(text + ".")
@@ -143,7 +147,11 @@ def summary(
             parts.append("Only one source is quoted.")
     if cues:
         words = Counter(c.text.lower() for c in cues)
-        parts.append("Loaded attribution cues frame sources: " + ", ".join(f'"{w}"' + (f" ×{k}" if k > 1 else "") for w, k in words.most_common()) + ".")
+        parts.append(
+            "Loaded attribution cues frame sources: "
+            + ", ".join(f'"{w}"' + (f" ×{k}" if k > 1 else "") for w, k in words.most_common())
+            + "."
+        )
     if techniques and techniques.spans:
         top_techniques = ", ".join(f"{name.replace('_', ' ')} ×{k}" for name, k in list(techniques.counts.items())[:3])
         parts.append(f"{techniques.spans} propaganda-technique spans ({top_techniques}).")
@@ -184,7 +192,7 @@ class OutletStats:
             "outlet": self.outlet,
             "articles": self.articles,
             "sentences": self.sentences,
-            "labels": {l: _share(self.label_counts[l], self.sentences) for l in LABELS},
+            "labels": {label: _share(self.label_counts[label], self.sentences) for label in LABELS},
             "mean_editorial_share": round(self.editorial_share_sum / self.articles, 4) if self.articles else 0.0,
             "claims": self.claims,
             "named": _share(sum(self.kinds[k] for k in NAMED_KINDS), self.claims),

@@ -19,13 +19,28 @@ import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from framing.taxonomy import LABELS, MAIN_LABELS, SOURCE_KINDS, TECHNIQUES
 
 __all__ = [
-    "LABELS", "MAIN_LABELS", "SOURCE_KINDS", "Article", "ArticleProfile", "Attribution", "FramingCue", "LabelCount",
-    "LineError", "RecordError", "Sentence", "SourceCount", "Span", "TechniqueCounts", "TechniqueSpan", "iter_jsonl", "read_jsonl",
+    "LABELS",
+    "MAIN_LABELS",
+    "SOURCE_KINDS",
+    "Article",
+    "ArticleProfile",
+    "Attribution",
+    "FramingCue",
+    "LabelCount",
+    "LineError",
+    "RecordError",
+    "Sentence",
+    "SourceCount",
+    "Span",
+    "TechniqueCounts",
+    "TechniqueSpan",
+    "iter_jsonl",
+    "read_jsonl",
 ]
 
 
@@ -112,7 +127,7 @@ class TechniqueSpan:
         start, end, technique, prob = data.get("start"), data.get("end"), data.get("technique"), data.get("prob")
         if not (_is_int(start) and _is_int(end) and 0 <= start <= end):
             raise RecordError(f"offsets {start!r}-{end!r} are not a span")
-        if technique not in TECHNIQUES:
+        if not isinstance(technique, str) or technique not in TECHNIQUES:
             raise RecordError(f"technique {technique!r} is not one of the {len(TECHNIQUES)} techniques")
         if prob is not None and not _is_number(prob):
             raise RecordError(f"prob {prob!r} is not a number")
@@ -208,15 +223,26 @@ class ArticleProfile:
             )
         except (AttributeError, KeyError, TypeError) as exc:
             raise RecordError(f"not a profile ({exc!r})") from None
-        numbers = [profile.sentences, profile.attribution.claims, *(x.count for x in profile.labels.values()), *(x.claims for x in profile.sources)]
-        shares = [profile.attribution.named, profile.attribution.anonymous, profile.attribution.unattributed, profile.attribution.not_found, *(x.share for x in profile.labels.values())]
+        numbers = [
+            profile.sentences,
+            profile.attribution.claims,
+            *(x.count for x in profile.labels.values()),
+            *(x.claims for x in profile.sources),
+        ]
+        shares = [
+            profile.attribution.named,
+            profile.attribution.anonymous,
+            profile.attribution.unattributed,
+            profile.attribution.not_found,
+            *(x.share for x in profile.labels.values()),
+        ]
         texts = [profile.summary, *(x.name for x in profile.sources), *(x.kind for x in profile.sources)]
         if not (all(_is_int(n) for n in numbers) and all(_is_number(x) for x in shares) and all(isinstance(t, str) for t in texts)):
             raise RecordError("not a profile (wrong value types)")
         return profile
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -280,9 +306,7 @@ def _parse_article(data: Any, where: str) -> Article:
     raw_sentences = data.get("sentences") or []
     if not isinstance(raw_sentences, list):
         raise RecordError(f"{where}: field 'sentences' must be a list")
-    sentences = [
-        _parse_sentence(raw, text, f"{where}: sentences[{i}]") for i, raw in enumerate(raw_sentences)
-    ]
+    sentences = [_parse_sentence(raw, text, f"{where}: sentences[{i}]") for i, raw in enumerate(raw_sentences)]
     for i in range(1, len(sentences)):
         if sentences[i].start < sentences[i - 1].end:
             raise RecordError(
@@ -328,19 +352,16 @@ def _parse_sentence(raw: Any, text: str, where: str) -> Sentence:
             raise RecordError(f"{where}.{name}: expected an object with 'start', 'end' and 'text'")
         s_start, s_end = _offsets(value, text, f"{where}.{name}")
         if s_start < start or s_end > end:
-            raise RecordError(
-                f"{where}.{name}: span {s_start}-{s_end} lies outside its sentence {start}-{end}"
-            )
+            raise RecordError(f"{where}.{name}: span {s_start}-{s_end} lies outside its sentence {start}-{end}")
         if "text" in value and value["text"] != text[s_start:s_end]:
-            raise RecordError(
-                f"{where}.{name}.text: {value['text']!r} does not match text[{s_start}:{s_end}] = "
-                f"{text[s_start:s_end]!r}"
-            )
+            raise RecordError(f"{where}.{name}.text: {value['text']!r} does not match text[{s_start}:{s_end}] = {text[s_start:s_end]!r}")
         kind = value.get("kind")
         if kind is not None and kind not in SOURCE_KINDS:
             raise RecordError(f"{where}.{name}.kind: {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
         span_extra = {k: v for k, v in value.items() if k not in ("start", "end", "text", "kind", "resolved", "loaded", "score")}
-        spans[name] = Span(s_start, s_end, text[s_start:s_end], kind, value.get("resolved"), value.get("loaded"), value.get("score"), span_extra)
+        spans[name] = Span(
+            s_start, s_end, text[s_start:s_end], kind, value.get("resolved"), value.get("loaded"), value.get("score"), span_extra
+        )
     probs = raw.get("probs")
     if probs is not None:
         if not isinstance(probs, dict) or set(probs) - set(LABELS):
@@ -361,10 +382,7 @@ def _offsets(raw: dict[str, Any], text: str, where: str) -> tuple[int, int]:
             raise RecordError(f"{where}.{name}: expected an integer offset, got {value!r}")
     assert isinstance(start, int) and isinstance(end, int)
     if not 0 <= start < end <= len(text):
-        raise RecordError(
-            f"{where}: offsets {start}-{end} are not a non-empty span inside the text "
-            f"(length {len(text)})"
-        )
+        raise RecordError(f"{where}: offsets {start}-{end} are not a non-empty span inside the text (length {len(text)})")
     return start, end
 
 

@@ -20,6 +20,7 @@ from framing.profile import OutletTotals, article_profile
 from framing.record import Article, ArticleProfile, Sentence, TechniqueSpan
 from framing.taxonomy import KIND_NAMES, LABEL_NAMES, LABEL_STYLE, LABELS
 
+
 @dataclass
 class Piece:
     """A run of text inside a sentence: plain, or a source or cue span, possibly inside technique spans."""
@@ -116,7 +117,9 @@ def article_page(article: Article) -> ArticlePage:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("framing", "templates"), autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("framing", "templates"), autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True
+    )
     env.globals.update(LABELS=LABELS, LABEL_NAMES=LABEL_NAMES, LABEL_STYLE=LABEL_STYLE, KIND_NAMES=KIND_NAMES)
     return env
 
@@ -138,7 +141,9 @@ class ReportResult:
     failures: list[str]
 
 
-def write_report(articles: Iterable[Article], directory: str | Path, read_failures: list[str] | None = None, review: bool = False) -> ReportResult:
+def write_report(
+    articles: Iterable[Article], directory: str | Path, read_failures: list[str] | None = None, review: bool = False
+) -> ReportResult:
     """Write one page per scored article and ``index.html`` into ``directory``. An article that cannot
     be rendered is listed in the index and in the result's ``failures``, and the others are still
     written. ``read_failures`` (filled while ``articles`` is read, e.g. bad JSONL lines) are listed too."""

@@ -8,8 +8,8 @@ import numpy as np
 
 from framing.attribution import attach
 from framing.io import InputError
-from framing.profile import article_profile
 from framing.model import Prediction, SentenceModel, load_model
+from framing.profile import article_profile
 from framing.record import LABELS, Article, Sentence
 from framing.segment import segment
 
@@ -38,9 +38,7 @@ def apply_probs(article: Article, probs: np.ndarray, model_name: str) -> Article
     return article
 
 
-def batches(
-    items: Iterable[Article | InputError], size: int
-) -> Iterator[list[Article] | InputError]:
+def batches(items: Iterable[Article | InputError], size: int) -> Iterator[list[Article] | InputError]:
     """Consecutive articles in lists of at most ``size``; an input error ends the list before it and
     passes through on its own, so output order is input order."""
     batch: list[Article] = []

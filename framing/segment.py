@@ -42,9 +42,36 @@ _POST_SIGNATURE = re.compile(
 )
 _TERMINAL = tuple(".!?:;…\"”’')]")
 _TITLES = frozenset(
-    "mr mrs ms dr prof gen sen sens rep reps gov lt col capt sgt maj adm st rev hon pres supt insp cmdr jr sr".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "sen",
+        "sens",
+        "rep",
+        "reps",
+        "gov",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "maj",
+        "adm",
+        "st",
+        "rev",
+        "hon",
+        "pres",
+        "supt",
+        "insp",
+        "cmdr",
+        "jr",
+        "sr",
+    ]
 )
-_MONTHS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+_MONTHS = frozenset(["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"])
 _SHORT_LINE_WORDS = 12
 
 

@@ -41,7 +41,9 @@ def suggest(articles: list[Article], n: int = 50, diversity: float = 0.3) -> lis
             if not s.probs:
                 continue
             top = sorted((s.probs.get(label, 0.0) for label in LABELS), reverse=True)
-            candidates.append(Suggestion(a.id, i, s.start, s.end, a.text[s.start : s.end], s.label or "", 1.0 - (top[0] - top[1]), dict(s.probs)))
+            candidates.append(
+                Suggestion(a.id, i, s.start, s.end, a.text[s.start : s.end], s.label or "", 1.0 - (top[0] - top[1]), dict(s.probs))
+            )
     if not candidates or n <= 0:
         return []
     candidates.sort(key=lambda c: -c.uncertainty)

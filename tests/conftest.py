@@ -79,7 +79,9 @@ def tiny_transformer_dir(seed: Article, tmp_path_factory: pytest.TempPathFactory
     words = sorted(set(re.findall(r"[a-z]+|[^\sa-z0-9]", seed.text.lower())) | {"war", "goes", "on"})
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
     tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128
+    )
     import torch
 
     torch.manual_seed(0)
@@ -124,3 +126,24 @@ def open_page(opener: Any, path: Path) -> tuple[Any, list[str]]:
     page.on("request", lambda r: errors.append("request: " + r.url) if not r.url.startswith(("file:", "blob:")) else None)
     page.goto(path.as_uri())
     return page, errors
+
+
+@pytest.fixture(scope="session")
+def technique_model_dir(tiny_transformer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny transformer with a technique head whose Loaded_Language output fires on many tokens."""
+    import torch
+
+    from framing.model.torch_model import TransformerModel, technique_head
+    from framing.taxonomy import TECHNIQUES
+
+    directory = tmp_path_factory.mktemp("tiny-techniques")
+    model = TransformerModel.load(tiny_transformer_dir)
+    torch.manual_seed(1)
+    head = technique_head(32, len(TECHNIQUES))
+    with torch.no_grad():
+        head[2].bias.fill_(-3.0)
+        head[2].bias[TECHNIQUES.index("Loaded_Language")] = 0.5  # fires on many tokens
+    model.network.techniques = head
+    model.info["technique_thresholds"] = 0.5
+    model.save(directory)
+    return directory

@@ -5,13 +5,12 @@ import copy
 import numpy as np
 import pytest
 
-from framing.model import SpanGuess
 from framing.attribution import attach, full_name, source_kind
-from framing.model.decode import decode_tags
 from framing.evaluate import evaluate_spans
-from framing.profile import article_profile, outlet_profiles
-from framing.record import Article, Sentence
+from framing.model import SpanGuess
+from framing.model.decode import decode_tags
 from framing.model.windows import TAGS
+from framing.record import Article, Sentence
 
 
 def _probs(tags: list[str]) -> np.ndarray:
@@ -19,6 +18,17 @@ def _probs(tags: list[str]) -> np.ndarray:
     for i, t in enumerate(tags):
         out[i, TAGS.index(t)] = 0.92
     return out
+
+
+def _as_guesses(seed: Article) -> tuple[Article, list[list[SpanGuess]]]:
+    """The seed with its gold labels and, as the tagger's output, its gold spans."""
+    article = copy.deepcopy(seed)
+    guesses = []
+    for s in article.sentences:
+        found = [SpanGuess(role, span.start, span.end, 0.9) for role, span in (("source", s.source), ("cue", s.cue)) if span]
+        guesses.append(found)
+        s.source = s.cue = None
+    return article, guesses
 
 
 def test_decode_tags_joins_word_pieces_and_splits_roles() -> None:
@@ -73,17 +83,6 @@ def test_full_name_finds_the_longest_name_and_its_role(seed: Article) -> None:
     assert full_name(seed, "commander of an air defense division in Kursk, Yury Dashkin").startswith("Yury Dashkin, commander")
 
 
-def _as_guesses(seed: Article) -> tuple[Article, list[list[SpanGuess]]]:
-    """The seed with its gold labels and, as the tagger's output, its gold spans."""
-    article = copy.deepcopy(seed)
-    guesses = []
-    for s in article.sentences:
-        found = [SpanGuess(role, span.start, span.end, 0.9) for role, span in (("source", s.source), ("cue", s.cue)) if span]
-        guesses.append(found)
-        s.source = s.cue = None
-    return article, guesses
-
-
 def test_attach_resolves_pronouns_and_short_names(seed: Article) -> None:
     article, guesses = _as_guesses(seed)
     attach(article, guesses)
@@ -102,50 +101,36 @@ def test_attach_resolves_pronouns_and_short_names(seed: Article) -> None:
     assert all(s.source is None and s.cue is None for s in article.sentences if s.label in ("reported_fact", "other"))
 
 
-def test_profile_counts_sources_continuations_and_hedges(seed: Article) -> None:
-    article, guesses = _as_guesses(seed)
-    profile = article_profile(attach(article, guesses))
-    labels = profile.labels
-    assert sum(v.count for v in labels.values()) == profile.sentences == len(seed.sentences)
-    assert labels["attributed_claim"].count == sum(s.label == "attributed_claim" for s in seed.sentences)
-    top = profile.sources[0]
-    assert top.name.startswith("Yury Dashkin") and top.kind == "person"
-    # His two quote continuations count towards him: 4 sentences name him, 6 are his.
-    assert top.claims == 6
-    att = profile.attribution
-    assert att.claims == labels["attributed_claim"].count
-    assert att.by_kind["unattributed"] >= 1
-    assert abs(att.named + att.anonymous + att.unattributed + att.not_found - 1) < 1e-3
-    assert att.by_kind["not_found"] == 0  # every gold claim has a source, a hedge or a quote to continue
-    assert {c.text for c in profile.framing_cues} >= {"have boasted"}
-    assert "Yury Dashkin" in profile.summary and "have boasted" in profile.summary
-
-
-def test_outlet_profiles_add_up_articles(seed: Article) -> None:
-    article, guesses = _as_guesses(seed)
-    attach(article, guesses)
-    a = copy.deepcopy(article)
-    a.meta["outlet"] = "zerohedge"
-    b = Article(id="b", text="The council met. It is a disgrace.", meta={"outlet": "zerohedge"},
-                sentences=[Sentence(0, 16, "reported_fact"), Sentence(17, 34, "editorial_framing")])
-    c = copy.deepcopy(b)
-    c.id, c.meta = "c", {}
-    rows = outlet_profiles([a, b, c])
-    assert len(rows) == 1
-    row = rows[0]
-    assert row["outlet"] == "zerohedge" and row["articles"] == 2
-    assert row["sentences"] == len(seed.sentences) + 2
-    expected = (article_profile(a).labels["editorial_framing"].share + 0.5) / 2
-    assert row["mean_editorial_share"] == pytest.approx(expected, abs=1e-3)
-    assert row["top_sources"][0]["name"].startswith("Yury Dashkin")
-
-
 def test_evaluate_spans_exact_and_overlap() -> None:
     text = "Officials said the plan failed, Reuters reported."
-    gold = Article(id="g", text=text, sentences=[Sentence(0, len(text), extra={"spans": [
-        {"role": "source", "start": 0, "end": 9}, {"role": "cue", "start": 10, "end": 14},
-        {"role": "source", "start": 32, "end": 39}, {"role": "cue", "start": 40, "end": 48}]})])
-    found = [[[SpanGuess("source", 0, 9, 0.9), SpanGuess("source", 30, 39, 0.8), SpanGuess("cue", 10, 14, 0.9), SpanGuess("source", 19, 23, 0.6)]]]
+    gold = Article(
+        id="g",
+        text=text,
+        sentences=[
+            Sentence(
+                0,
+                len(text),
+                extra={
+                    "spans": [
+                        {"role": "source", "start": 0, "end": 9},
+                        {"role": "cue", "start": 10, "end": 14},
+                        {"role": "source", "start": 32, "end": 39},
+                        {"role": "cue", "start": 40, "end": 48},
+                    ]
+                },
+            )
+        ],
+    )
+    found = [
+        [
+            [
+                SpanGuess("source", 0, 9, 0.9),
+                SpanGuess("source", 30, 39, 0.8),
+                SpanGuess("cue", 10, 14, 0.9),
+                SpanGuess("source", 19, 23, 0.6),
+            ]
+        ]
+    ]
     # The same offsets in another article, where nothing is marked, are a false positive.
     other = Article(id="o", text=text, sentences=[Sentence(0, len(text), extra={"spans": []})])
     result = evaluate_spans([gold, other], [*found, [[SpanGuess("source", 0, 9, 0.9)]]])

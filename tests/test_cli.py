@@ -13,7 +13,10 @@ from tests.conftest import SEED, SEED_TEXT
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["score"], ["evaluate"], ["train"], ["report"], ["import"], ["export-tasks"], ["suggest"], ["models"], ["models", "use"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["score"], ["evaluate"], ["train"], ["report"], ["import"], ["export-tasks"], ["suggest"], ["models"], ["models", "use"]],
+)
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -85,7 +88,17 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 def test_evaluate_side_by_side_with_plots(tiny_model_dir: Path, tiny_transformer_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["evaluate", str(SEED), "--model", str(tiny_transformer_dir), "--baseline", str(tiny_model_dir), "--json", "--plots", str(tmp_path)],
+        [
+            "evaluate",
+            str(SEED),
+            "--model",
+            str(tiny_transformer_dir),
+            "--baseline",
+            str(tiny_model_dir),
+            "--json",
+            "--plots",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
@@ -144,3 +157,20 @@ def test_score_writes_profiles_and_outlet_aggregates(tiny_transformer_dir: Path,
     result = runner.invoke(app, ["report", str(out), "-o", str(tmp_path / "report")])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "report").glob("*.html"))) == 5
+
+
+def test_train_runs_every_kind_of_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``framing train configs/techniques.yaml`` runs the technique-head recipe (it failed with "unknown
+    kind 'technique-head'"), and an unknown kind names the path once."""
+    import training.train_techniques as tt
+    from training.config import TechniquesConfig
+
+    seen: list[TechniquesConfig] = []
+    monkeypatch.setattr(tt, "run", lambda config, log=print: seen.append(config) or {})
+    result = CliRunner().invoke(app, ["train", "configs/techniques.yaml"])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1 and seen[0].kind == "technique-head" and seen[0].model == "models/minilm-window"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: nonsense\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", str(bad)])
+    assert result.exit_code == 2 and result.output.count(str(bad)) == 1 and "unknown kind 'nonsense'" in result.output

@@ -23,10 +23,44 @@ def test_ray_engine_matches_the_local_run(tiny_model_dir: Path, tmp_path: Path) 
     pq.write_table(pa.table({"doc": ids, "body": texts}), source)
 
     local = tmp_path / "local.parquet"
-    result = runner.invoke(app, ["score", str(source), "-o", str(local), "--format", "parquet", "--text-col", "body", "--id-col", "doc", "--model", str(tiny_model_dir)])
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(source),
+            "-o",
+            str(local),
+            "--format",
+            "parquet",
+            "--text-col",
+            "body",
+            "--id-col",
+            "doc",
+            "--model",
+            str(tiny_model_dir),
+        ],
+    )
     assert result.exit_code == 1  # the empty article is reported
     out = tmp_path / "ray-out"
-    result = runner.invoke(app, ["score", str(source), "--engine", "ray", "--workers", "2", "-o", str(out), "--text-col", "body", "--id-col", "doc", "--model", str(tiny_model_dir)])
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(source),
+            "--engine",
+            "ray",
+            "--workers",
+            "2",
+            "-o",
+            str(out),
+            "--text-col",
+            "body",
+            "--id-col",
+            "doc",
+            "--model",
+            str(tiny_model_dir),
+        ],
+    )
     assert result.exit_code == 0, result.output
 
     ray_rows = pq.read_table(out).to_pylist()

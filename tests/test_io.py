@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from framing.io import InputError, OutputWriter, read_inputs
 from framing.files import atomic_writer
+from framing.io import InputError, OutputWriter, article_key, read_inputs
 from framing.record import Article
 
 
@@ -23,7 +24,11 @@ def _items(tmp_path: Path, name: str, data: bytes) -> list:
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
         ("latin1.txt", "Le café était fermé.".encode("latin-1"), "not valid UTF-8 (byte 0xe9 at offset 6)"),
         ("page.txt", b"<html><head><meta charset=utf-8></head><body><div><p>Hi</p></div></body></html>", "looks like HTML"),
-        ("german.txt", ("Die Regierung hat am Montag neue Sanktionen gegen das Land beschlossen, " * 5).encode(), "does not look like English"),
+        (
+            "german.txt",
+            ("Die Regierung hat am Montag neue Sanktionen gegen das Land beschlossen, " * 5).encode(),
+            "does not look like English",
+        ),
         ("notes.docx", b"PK\x03\x04", "unsupported file type"),
     ],
 )
@@ -120,3 +125,23 @@ def test_tables_and_globs(tmp_path: Path) -> None:
     assert isinstance(missing, InputError) and "no text column 'text'" in missing.message and "body" in missing.message
     [nothing] = list(read_inputs([str(tmp_path / "*.xml")]))
     assert isinstance(nothing, InputError) and "no file matches" in nothing.message
+
+
+TEXT = "The minister said the talks would resume on Monday in the capital city."
+
+
+def test_same_id_in_two_jsonl_files_are_different_articles(tmp_path: Path) -> None:
+    for name in ("a.jsonl", "b.jsonl"):
+        (tmp_path / name).write_text(json.dumps({"id": "1", "text": TEXT}) + "\n", encoding="utf-8")
+    a, b = read_inputs([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")])
+    assert isinstance(a, Article) and isinstance(b, Article)
+    assert article_key(a) != article_key(b)
+
+
+def test_a_long_csv_field_does_not_end_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    long_text = (TEXT + " ") * 3000  # about 220,000 characters, above csv's default field limit
+    path.write_text(f"id,text\na,{TEXT}\nb,{long_text}\nc,{TEXT}\n", encoding="utf-8")
+    items = list(read_inputs([str(path)], max_chars=100_000))
+    assert [getattr(i, "id", None) or i.article_id for i in items] == ["a", "b", "c"]
+    assert isinstance(items[1], InputError) and "above the limit" in items[1].message

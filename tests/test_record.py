@@ -60,9 +60,7 @@ def articles(draw: st.DrawFn) -> Article:
     text = draw(st.text(min_size=1, max_size=200))
     cuts = sorted(set(draw(st.lists(st.integers(0, len(text)), max_size=6)) + [0, len(text)]))
     sentences = [
-        Sentence(a, b, label=draw(st.sampled_from(LABELS)), probs={k: 0.25 for k in LABELS})
-        for a, b in zip(cuts, cuts[1:])
-        if b > a
+        Sentence(a, b, label=draw(st.sampled_from(LABELS)), probs={k: 0.25 for k in LABELS}) for a, b in zip(cuts, cuts[1:]) if b > a
     ]
     meta = draw(st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
     return Article(id=draw(st.text(min_size=1, max_size=10)), text=text, meta=meta, sentences=sentences)

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from framing.model import SpanGuess
+import framing
+from framing.annotations import import_file
 from framing.attribution import attach
 from framing.cli import app
+from framing.model import SpanGuess
 from framing.profile import article_profile
 from framing.record import LABELS, Article, Sentence
 from framing.report import write_report
-from tests.conftest import download_export, open_page
+from tests.conftest import SEED_TEXT, download_export, open_page
 
 EVIL = 'The mayor said <script>window.pwned = 1</script> nothing. <img src=x onerror="window.pwned = 2"> Officials "disagreed".'
 
@@ -62,7 +64,7 @@ def test_pages_escape_article_text(report_dir: Path) -> None:
     page = next(p for p in report_dir.glob("evil*.html"))
     html = page.read_text(encoding="utf-8")
     assert "<script>window.pwned" not in html and "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in html
-    assert '<img src=x onerror' not in html
+    assert "<img src=x onerror" not in html
     assert "<b>bad outlet</b>" not in html
     assert "network" not in html and "http://" not in html and "https://" not in html  # self-contained
 
@@ -146,7 +148,6 @@ def test_index_sorts_and_lists_outlets(browser, report_dir: Path) -> None:  # no
 
 @pytest.mark.browser
 def test_review_relabel_export_import_and_reload(browser, seed: Article, tmp_path: Path) -> None:  # noqa: ANN001
-    from framing.annotations import import_file
 
     article = _scored(seed)
     article.meta["model"] = "tiny-test"
@@ -198,3 +199,79 @@ def test_review_relabel_export_import_and_reload(browser, seed: Article, tmp_pat
     [imported] = import_file(exported, "jsonl").articles
     labelled = {i: s.label for i, s in enumerate(imported.sentences) if s.label}
     assert labelled == {first: "editorial_framing", second: "reported_fact"}
+
+
+TEXT = "The minister said the talks would resume on Monday in the capital city."
+
+
+def test_report_renders_records_with_malformed_extras(tmp_path: Path) -> None:
+    """A stored technique list or profile that is not one (edited by hand, another version's) is kept
+    as it was in the record, never trusted: the page recomputes the profile and marks no technique."""
+    article = Article(
+        "m",
+        TEXT,
+        {},
+        [
+            Sentence(
+                0,
+                len(TEXT),
+                "attributed_claim",
+                probs={"attributed_claim": 0.9, "editorial_framing": 0.05, "reported_fact": 0.03, "other": 0.02},
+            )
+        ],
+    )
+    raw = {
+        **article.to_dict(),
+        "techniques": [{"technique": "Doubt"}, {"start": 4, "end": 12, "technique": "Loaded_Language", "prob": 0.8}],
+        "profile": {"summary": "stale"},
+    }
+    read = Article.from_dict(raw)
+    assert read.techniques is None and read.profile is None and read.to_dict() == raw
+    result = write_report([read], tmp_path)
+    assert len(result.pages) == 1 and not result.failures
+    html = result.pages[0].read_text(encoding="utf-8")
+    assert "data-tech-ids=" not in html and "stale" not in html and "report what someone said" in html
+
+
+@pytest.mark.browser
+def test_report_marks_and_filters_techniques(browser, technique_model_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from framing.report import write_report
+
+    article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), framing.load_model(technique_model_dir))
+    write_report([article], tmp_path)
+    page_path = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
+    page, errors = open_page(browser, page_path)
+    assert page.locator("#text .tech").count() > 0
+    with_technique = page.locator('.s[data-techniques*="Loaded_Language"]').count()
+    assert 0 < with_technique
+    page.select_option("#technique-filter", "Loaded_Language")
+    assert page.locator(".s:visible").count() == with_technique
+    page.locator('.s[data-techniques*="Loaded_Language"]').first.focus()
+    assert "technique: Loaded Language" in page.locator("#tip").inner_text()
+    assert "Loaded Language" in page.locator("#techniques").inner_text()
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_review_removes_a_technique_span(browser, technique_model_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from framing.report import write_report
+
+    article = framing.score_text(SEED_TEXT.read_text(encoding="utf-8"), framing.load_model(technique_model_dir))
+    before = [t.to_dict() for t in article.techniques or []]
+    write_report([article], tmp_path, review=True)
+    page_path = next(p for p in tmp_path.glob("*.html") if p.name != "index.html")
+    context = browser.new_context(accept_downloads=True)
+    page, errors = open_page(context, page_path)
+    first = page.locator("#text .tech").first
+    ids = [int(n) for n in first.get_attribute("data-tech-ids").split(";")]
+    first.click()
+    assert "removed" in (first.get_attribute("class") or "")
+    page.reload()
+    assert "removed" in (page.locator("#text .tech").first.get_attribute("class") or ""), "removal must survive a reload"
+    exported = download_export(page, tmp_path / "c.jsonl")
+    assert errors == []
+    context.close()
+    record = json.loads(exported.read_text(encoding="utf-8"))
+    assert record["rejected_techniques"] == [before[n] for n in ids]
+    assert record["techniques"] == [t for n, t in enumerate(before) if n not in ids]

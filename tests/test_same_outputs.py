@@ -15,11 +15,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEED_TEXT, SHARED
 from typer.testing import CliRunner
 
 from framing.cli import app
-
-from conftest import SEED_TEXT, SHARED
 
 FIXTURE = Path(__file__).parent / "fixtures" / "same-outputs.json"
 PTC_DEV = SHARED / "data" / "ptc-propaganda" / "dev-articles"
@@ -46,7 +45,16 @@ def test_seed_and_batch_outputs_are_unchanged(tmp_path: Path, monkeypatch: pytes
     runs = [
         ["score", f"in/{SEED_TEXT.name}", "-o", "out/seed.jsonl"],
         ["score", *[f"in/{p.name}" for p in sorted(inputs.glob("article*.txt"))], "-o", "out/batch.jsonl", "--workers", "1"],
-        ["score", *[f"in/{p.name}" for p in sorted(inputs.glob("article*.txt"))], "-o", "out/batch.csv", "--format", "csv", "--workers", "1"],
+        [
+            "score",
+            *[f"in/{p.name}" for p in sorted(inputs.glob("article*.txt"))],
+            "-o",
+            "out/batch.csv",
+            "--format",
+            "csv",
+            "--workers",
+            "1",
+        ],
         ["report", "out/batch.jsonl", "-o", "out/report", "--review"],
     ]
     for args in runs:

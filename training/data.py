@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from pathlib import Path
 
 from framing.record import Article, Sentence, read_jsonl
@@ -105,14 +106,64 @@ def _brat_spans(path: Path) -> list[tuple[str, int, int]]:
     return spans
 
 
-def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
+INTENTION_CUE = re.compile(
+    r"\b(?:wants?|wanted|wanting|plan(?:s|ned|ning)?|intend\w*|intention|seek\w*|sought|aim\w*|tr(?:y|ies|ied|ying)|"
+    r"hop(?:e|es|ed|ing) to|wish\w*|decid\w*|decision|prefer\w*|refus\w*|oppos\w*|opposition|support\w*|favou?r\w*|"
+    r"back(?:s|ed|ing)?|endors\w*|push\w* for|determined|eager|looks? to|looking to|ready to|willing|goal|effort|"
+    r"bid|campaign\w* (?:for|against)|stand\w*|position)\b",
+    re.IGNORECASE,
+)
+"""Cues of PolNeAR relations that v2 of the guidelines does not count as attribution: a wish, plan or
+intention to act ("wants", "plans to", "seeks") and a stance without content ("opposes", "supports").
+Beliefs, fears and expectations with content ("believes", "fears", "expects") stay attributions."""
+
+POLNEAR_INTENTIONS = ("attributed", "masked", "fact")
+"""How a PolNeAR sentence whose only relations are intentions or stances is read: as PolNeAR does
+(attributed), left out of the attributed head (masked), or as not attributed (fact), as v2 reads it."""
+
+
+def _brat_relations(path: Path) -> list[dict[str, list[tuple[int, int]]]]:
+    """Each attribution relation of a brat file: its Source, Cue and Content fragments by role."""
+    fragments: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    events: list[list[str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if line.startswith("T") and len(parts) >= 2:
+            kind, _, offsets = parts[1].partition(" ")
+            spans = []
+            for fragment in offsets.split(";"):
+                start, end = fragment.split()
+                spans.append((int(start), int(end)))
+            fragments[parts[0]] = (kind, spans)
+        elif line.startswith("E") and len(parts) >= 2:
+            events.append([arg.split(":", 1)[1] for arg in parts[1].split() if ":" in arg])
+    relations = []
+    linked: set[str] = set()
+    for args in events:
+        relation: dict[str, list[tuple[int, int]]] = {}
+        for ref in args:
+            if ref in fragments and fragments[ref][0] in ("Source", "Cue", "Content"):
+                relation.setdefault(fragments[ref][0], []).extend(fragments[ref][1])
+                linked.add(ref)
+        if relation:
+            relations.append(relation)
+    # A fragment no relation links still marks attribution (as it did before relations were read).
+    relations += [{kind: spans} for ref, (kind, spans) in fragments.items() if ref not in linked and kind in ("Source", "Cue", "Content")]
+    return relations
+
+
+def load_polnear(split: str, min_cover: float = 0.5, intentions: str = "attributed", exclude: set[str] | None = None) -> list[Article]:
     """PolNeAR attribution relations → sentence-level "attributed or not".
 
     A sentence at least ``min_cover`` covered by a relation's source, cue or content is attributed; a
     sentence that no relation touches is not; a sentence in between is left out (masked). PolNeAR also
-    marks beliefs and intentions ("Trump wants ...") as attributions, which our guidelines would often
-    call reported facts: a known bias of this mapping. Editorial and other stay masked.
+    marks wishes, plans and stances ("Trump wants ...") as attributions, which v2 of the guidelines calls
+    reported facts: ``intentions`` says how a sentence whose relations are all of that kind
+    (``INTENTION_CUE``) is read (``POLNEAR_INTENTIONS``). Editorial and other stay masked. Articles
+    whose id is in ``exclude`` (annotated in full by us) are left out.
     """
+    if intentions not in POLNEAR_INTENTIONS:
+        raise ValueError(f"intentions: one of {', '.join(POLNEAR_INTENTIONS)}, got {intentions!r}")
     folder = DATA / "polnear" / "data" / split
     out = []
     seen: set[str] = set()
@@ -120,25 +171,33 @@ def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
         # A few articles were annotated by two people (file suffix = annotator): take the first.
         stem = ann.stem.rsplit("_", 1)[0]
         text_path = folder / "text" / f"{stem}.txt"
-        if stem in seen or not text_path.exists():
+        if stem in seen or not text_path.exists() or f"polnear-{stem}" in (exclude or set()):
             continue
         seen.add(stem)
         text = text_path.read_text(encoding="utf-8")
-        covered = bytearray(len(text))
-        spans = _brat_spans(ann)
-        for _, start, end in spans:
-            covered[start:end] = b"\x01" * (min(end, len(text)) - start)
+        relations = []
+        for relation in _brat_relations(ann):
+            cue = " ".join(text[a:b] for a, b in relation.get("Cue", []))
+            relations.append((relation, bool(INTENTION_CUE.search(cue))))
         sentences = []
         for start, end in segment(text):
+            touching = [(r, intention) for r, intention in relations if any(a < end and start < b for spans in r.values() for a, b in spans)]
+            kept = [r for r, intention in touching if not (intention and intentions != "attributed")]
+            covered = bytearray(end - start)
+            for r in kept:
+                for a, b in (x for spans in r.values() for x in spans):
+                    lo, hi = max(a, start), min(b, end)
+                    if lo < hi:
+                        covered[lo - start : hi - start] = b"\x01" * (hi - lo)
+            share = sum(covered) / (end - start)
             # Every attribution of the article is annotated, so a sentence with no source or cue span
             # is a true negative for the tagger too.
-            roles = [
-                {"role": kind.lower(), "start": s, "end": min(e, end)}
-                for kind, s, e in spans
-                if kind in ("Source", "Cue") and start <= s < end
-            ]
-            share = sum(covered[start:end]) / (end - start)
-            if share >= min_cover:
+            marked = {(role.lower(), a, min(b, end)) for r in kept for role in ("Source", "Cue") for a, b in r.get(role, []) if start <= a < end}
+            roles = [{"role": role, "start": a, "end": b} for role, a, b in sorted(marked, key=lambda x: (x[1], x[2], x[0]))]
+            only_intentions = bool(touching) and not kept
+            if only_intentions and intentions == "masked":
+                targets: dict[str, int] = {}
+            elif share >= min_cover:
                 targets = {"attributed": 1}
             elif share == 0:
                 targets = {"attributed": 0}
@@ -151,7 +210,8 @@ def load_polnear(split: str, min_cover: float = 0.5) -> list[Article]:
 
 def held_out_sets() -> dict[str, list[Article]]:
     """Every held-out set (no training run ever sees them): our annotations' test split, CheckThat! dev
-    and PolNeAR dev."""
+    and PolNeAR dev. (The annotations' dev split is held out of training too, for choices made between
+    runs, such as the PolNeAR mapping; it is not a set a model is judged on.)"""
     from training.splits import split_articles
 
     return {
@@ -161,12 +221,26 @@ def held_out_sets() -> dict[str, list[Article]]:
     }
 
 
+def share_of(articles: list[Article], share: float) -> list[Article]:
+    """The first ``share`` of ``articles`` in an order fixed by their ids (a hash), so that a smaller
+    share is always part of a larger one: the learning curve's training subsets."""
+    import hashlib
+
+    if share >= 1.0:
+        return articles
+    ordered = sorted(articles, key=lambda a: hashlib.sha1(a.id.encode("utf-8")).hexdigest())
+    return ordered[: max(1, round(share * len(ordered)))]
+
+
 def training_sets(
-    sources: list[str], max_articles: dict[str, int] | None = None, seed: int = 13
+    sources: list[str], max_articles: dict[str, int] | None = None, seed: int = 13, *, annotation_share: float = 1.0, polnear_intentions: str = "attributed"
 ) -> tuple[list[Article], dict[str, list[Article]]]:
     """Training articles from ``sources`` and the held-out sets that go with them (never trained on): the
-    test split of our annotations (by article), CheckThat! dev and PolNeAR dev. Each training article gets
-    ``meta.corpus`` so losses can be weighted per source. ``max_articles`` samples a source down."""
+    test and dev splits of our annotations (by article), CheckThat! dev and PolNeAR dev. Each training
+    article gets ``meta.corpus`` so losses can be weighted per source. ``max_articles`` samples a source
+    down; ``annotation_share`` keeps that share of our annotated training articles (``share_of``);
+    ``polnear_intentions`` is how PolNeAR's intentions and stances are read (``load_polnear``). PolNeAR
+    articles that we annotated in full are not read from PolNeAR again."""
     from training.splits import split_articles
 
     rng = random.Random(seed)
@@ -174,18 +248,21 @@ def training_sets(
     held_out: dict[str, list[Article]] = {}
     if "seed" in sources:
         train["seed"] = load_seed()
+    annotated = load_annotations() if "annotations" in sources or "polnear" in sources else []
     if "annotations" in sources:
-        splits = split_articles(load_annotations())
-        train["annotations"] = splits["train"] + splits["dev"]
+        splits = split_articles(annotated)
+        train["annotations"] = share_of(splits["train"], annotation_share)
         if splits["test"]:
             held_out["annotations-test"] = splits["test"]
+        if splits["dev"]:
+            held_out["annotations-dev"] = splits["dev"]
     if "checkthat" in sources:
         train["checkthat"] = load_checkthat("train")
         held_out["checkthat-dev"] = load_checkthat("dev")
     if "babe" in sources:
         train["babe"] = load_babe()
     if "polnear" in sources:
-        train["polnear"] = load_polnear("train")
+        train["polnear"] = load_polnear("train", intentions=polnear_intentions, exclude={a.id for a in annotated})
         held_out["polnear-dev"] = load_polnear("dev")
     out: list[Article] = []
     for source, articles in train.items():

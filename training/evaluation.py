@@ -5,51 +5,9 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from framing.evaluate import evaluate_head, evaluate_labels, evaluate_spans
-from framing.model.heads import HEADS
-from framing.model import SentenceModel
-from framing.record import Article
-from framing.score import score_with_predictions
-
-
-def evaluate_all(model: SentenceModel, held_out: dict[str, list[Article]]) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for name, gold in held_out.items():
-        scored = list(score_with_predictions(copy.deepcopy(gold), model))
-        pred = [article for article, _ in scored]
-        result: dict[str, Any] = {"articles": len(gold)}
-        labels = evaluate_labels(gold, pred)
-        if labels.get("sentences"):
-            result["labels"] = labels
-        for head in HEADS:
-            head_result = evaluate_head(gold, pred, head)
-            if head_result.get("sentences"):
-                result[f"{head}_vs_rest"] = head_result
-        if getattr(model, "kind", "") == "transformer-window":
-            spans = evaluate_spans(gold, [prediction.spans for _, prediction in scored])
-            if spans:
-                result["spans"] = spans
-        results[name] = result
-    return results
-
-
-def headline(result: dict[str, Any]) -> list[tuple[str, float]]:
-    """The figures the quality targets are stated in, from one set's result."""
-    rows = []
-    if "labels" in result:
-        rows.append(("macro-F1 (3 main labels)", result["labels"]["macro_f1"]))
-        rows += [(f"F1 {label}", v["f1"]) for label, v in result["labels"]["per_class"].items()]
-    for head in HEADS:
-        if f"{head}_vs_rest" in result:
-            r = result[f"{head}_vs_rest"]
-            rows += [(f"{head} vs rest F1", r["f1"]), (f"{head} vs rest macro-F1", r["macro_f1"])]
-    for role, r in result.get("spans", {}).items():
-        rows += [(f"{role} span exact P", r["exact"]["precision"]), (f"{role} span exact R", r["exact"]["recall"]),
-                 (f"{role} span overlap P", r["overlap"]["precision"]), (f"{role} span overlap R", r["overlap"]["recall"])]
-    return rows
+from framing.evaluate import evaluate_model, headline
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     models = {"model": load_model(args.model, backend="onnx")}
     if args.baseline:
         models["baseline"] = load_model(args.baseline, backend="onnx")
-    results = {name: evaluate_all(m, sets) for name, m in models.items()}
+    results = {name: evaluate_model(m, sets) for name, m in models.items()}
     table = Table(title=f"held-out evaluation of {args.model}")
     table.add_column("set")
     table.add_column("metric")

@@ -53,7 +53,7 @@ def _table(metrics: dict[str, Any]) -> list[str]:
 
 
 def _comparison(metrics: dict[str, Any], baseline: dict[str, Any], baseline_name: str) -> list[str]:
-    from training.evaluation import headline
+    from framing.evaluate import headline
 
     if not baseline:
         return []

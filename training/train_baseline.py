@@ -21,7 +21,7 @@ from framing.model.heads import HEADS, sentence_targets
 from framing.record import Article
 from training import data, model_card
 from training.config import BaselineConfig
-from training.evaluation import evaluate_all
+from framing.evaluate import evaluate_model
 
 
 def fit(train: list[Article], config: BaselineConfig) -> BaselineModel:
@@ -49,7 +49,7 @@ def train_baseline(config: BaselineConfig) -> BaselineModel:
     started = time.perf_counter()
     train, held_out = data.training_sets(config.sources)
     model = fit(train, config)
-    model.info["metrics"] = evaluate_all(model, held_out)
+    model.info["metrics"] = evaluate_model(model, held_out)
     model.info["train_articles"] = len(train)
     model.info["train_seconds"] = round(time.perf_counter() - started, 1)
     model.save(config.output_dir)

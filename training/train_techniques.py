@@ -29,34 +29,10 @@ from framing.score import prepare
 from framing.taxonomy import TECHNIQUES
 from framing.evaluate import span_metric
 from framing.model.torch_model import TransformerModel, collate, technique_head
-from training.config import YamlConfig
+from training.config import TechniquesConfig
 from training.splits import split_of
 
 PTC = Path(__file__).resolve().parents[2] / "shared" / "data" / "ptc-propaganda"
-
-
-@dataclass
-class TechniquesConfig(YamlConfig):
-    kind: str = "technique-head"
-    model: str = "models/minilm-window"
-    """The window model to add the head to (its directory is updated in place: only the new head file
-    and its metrics are written; encoder, sentence heads and tagger stay as they are)."""
-    epochs: int = 8
-    lr: float = 1.0e-3
-    batch_tokens: int = 2048
-    pos_weight_cap: float = 10.0
-    """Techniques cover a few percent of tokens: positives weigh neg/pos, capped here."""
-    thresholds: tuple[float, ...] = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
-    annotations: list[str] = field(default_factory=list)
-    """More articles with technique spans (``techniques`` in their records, e.g. from ``framing import``
-    of a Label Studio project), trained on with the PTC train articles."""
-    seed: int = 13
-    threads: int = 2
-
-    def __post_init__(self) -> None:
-        if self.kind != "technique-head":
-            raise ValueError(f"kind: expected 'technique-head', got {self.kind!r}")
-        self.thresholds = tuple(float(t) for t in self.thresholds)
 
 
 def load_ptc(split: str) -> list[tuple[Article, list[TechniqueSpan]]]:

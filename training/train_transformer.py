@@ -13,6 +13,8 @@ import importlib.util
 import json
 import math
 import random
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from framing.model.windows import TAGS, Window
 from framing.model.windows import pad
 from training import data, model_card
 from training.config import TransformerConfig
-from training.evaluation import evaluate_all
+from framing.evaluate import evaluate_model
 
 
 def base_model_dir(name: str) -> Path:
@@ -328,16 +330,58 @@ def new_annotations(paths: list[str]) -> tuple[list[Article], list[Article]]:
 
 
 def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
+    """Train a window model in named steps: the corpus, the starting model, training (with the technique
+    head when the config asks for it), evaluation against the model it continues from, and saving with
+    its card. The model is written to a temporary directory beside ``output_dir`` and moved into place
+    only when complete, so a killed run never leaves a model that looks finished."""
     torch.set_num_threads(config.threads)
     started = time.perf_counter()
     output_dir = versioned(config.output_dir)
-    train, held_out = data.training_sets(config.sources, config.max_articles, config.seed)
+    if output_dir.exists():
+        shutil.rmtree(output_dir)  # no framing-model.json: the leftover of a run that never finished
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    train, held_out = corpus(config, log)
+    model, previous = starting_model(config, log)
+    tune_items = add_technique_head(model, train, held_out, log) if config.techniques else []
+    dataset = window_dataset(model, train, config.source_weights)
+    log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
+    if config.teacher:
+        dataset = with_teacher(model, dataset, config.teacher, log)
+    model.info["training"] = train_model(model, dataset, config, log)
+    model.info["description"] = describe(model, config, previous is not None)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".partial", dir=output_dir.parent))
+    try:
+        if config.compact:
+            # Measure what is shipped: the compact weights, read back.
+            model.save(staging, compact=True)
+            model = TransformerModel.load(staging)
+        if config.techniques:
+            measure_technique_head(model, train, tune_items, config, log)
+        changed = evaluate(model, previous, held_out, log)
+        model.info["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
+        save_with_card(model, config, staging, output_dir, changed, log)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return model
+
+
+def corpus(config: TransformerConfig, log: Any = print) -> tuple[list[Article], dict[str, list[Article]]]:
+    """Step 1: the training articles of the config's sources (and new annotations) and the held-out sets."""
+    train, held_out = data.training_sets(
+        config.sources, config.max_articles, config.seed, annotation_share=config.annotation_share, polnear_intentions=config.polnear_intentions
+    )
     if config.annotations:
         new_train, new_test = new_annotations(config.annotations)
         train += new_train
         if new_test:
             held_out["new-test"] = new_test
         log(f"new annotations: {len(new_train)} articles to train on, {len(new_test)} held out")
+    return train, held_out
+
+
+def starting_model(config: TransformerConfig, log: Any = print) -> tuple[TransformerModel, TransformerModel | None]:
+    """Step 2: the model to train (the base encoder, or the model the config continues from, cut to
+    ``keep_layers``) and, when it continues one, that model as it was, to compare with."""
     previous = None
     if config.init_model:
         from framing.model import default_model_dir
@@ -354,71 +398,104 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
             for key in ("techniques", "technique_thresholds", "technique_metrics"):
                 model.info.pop(key, None)
             if not config.techniques:
-                log("the technique head is not carried over: retrain it with python -m training.train_techniques")
+                log("the technique head is not carried over: retrain it with framing train configs/techniques.yaml")
         log(f"continuing from {init_dir}")
     else:
         model = load_base(config)
     if config.keep_layers:
         keep_layers(model, config.keep_layers)
         log(f"student encoder: layers {config.keep_layers} of the starting model")
-    tune_items: list[Any] = []
-    if config.techniques:
-        train_items, tune_items = ptc_technique_articles(held_out)
-        train += train_items
-        model.network.techniques = technique_head(model.network.encoder.config.hidden_size, len(TECHNIQUES))
-        log(f"technique head trained jointly: {len(train_items)} PTC train articles, {len(tune_items)} kept to choose its threshold")
-    dataset = window_dataset(model, train, config.source_weights)
-    log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
-    if config.teacher:
-        from framing.model import default_model_dir
+    return model, previous
 
-        teacher_dir = default_model_dir() if config.teacher == "default" else Path(config.teacher)
-        # The teacher only scores: ONNX Runtime gives torch's outputs, faster.
-        dataset = teacher_targets(OnnxModel.load(teacher_dir, backend="onnx"), dataset)
-        model.info["teacher"] = teacher_dir.name
-        log(f"soft targets from {teacher_dir} on {len(dataset)} windows")
-    model.info["training"] = train_model(model, dataset, config, log)
+
+def add_technique_head(model: TransformerModel, train: list[Article], held_out: dict[str, list[Article]], log: Any = print) -> list[Any]:
+    """Step 3a: a fresh technique head, trained with the encoder on the PTC train articles (added to
+    ``train``); returns the PTC articles kept aside to choose its threshold."""
+    train_items, tune_items = ptc_technique_articles(held_out)
+    train += train_items
+    model.network.techniques = technique_head(model.network.encoder.config.hidden_size, len(TECHNIQUES))
+    log(f"technique head trained jointly: {len(train_items)} PTC train articles, {len(tune_items)} kept to choose its threshold")
+    return tune_items
+
+
+def with_teacher(model: TransformerModel, dataset: Dataset, teacher: str, log: Any = print) -> Dataset:
+    """Step 3b: the teacher's probabilities on every training window, as soft targets."""
+    from framing.model import default_model_dir
+
+    teacher_dir = default_model_dir() if teacher == "default" else Path(teacher)
+    # The teacher only scores: ONNX Runtime gives torch's outputs, faster.
+    dataset = teacher_targets(OnnxModel.load(teacher_dir, backend="onnx"), dataset)
+    model.info["teacher"] = teacher_dir.name
+    log(f"soft targets from {teacher_dir} on {len(dataset)} windows")
+    return dataset
+
+
+def describe(model: TransformerModel, config: TransformerConfig, continued: bool) -> str:
+    """The model card's first paragraph: what was trained, from what."""
     base = model.info.get("base_model", config.base_model)
-    model.info["description"] = (
-        f"Fine-tuned {base} (all-MiniLM-L6-v2, {model.network.encoder.config.num_hidden_layers} of its 6 layers × 384): windows of up to {config.max_tokens} tokens of "
+    layers = model.network.encoder.config.num_hidden_layers
+    return (
+        f"Fine-tuned {base} (all-MiniLM-L6-v2, {layers} of its 6 layers × 384): windows of up to {config.max_tokens} tokens of "
         "consecutive sentences, mean-pooled per sentence, three heads (other? editorial? attributed?) combined into four labels, "
         "and a token tagger for the source and cue spans of each claim."
-        + (f" Continued from {Path(model.info['continued_from']).name}" + (f", keeping layers {config.keep_layers}" if config.keep_layers else "")
-           + (f", distilled from {model.info['teacher']} (its probabilities as soft targets)" if config.teacher else "")
-           + (" with new annotations." if config.annotations else ".") if previous is not None else "")
+        + (
+            f" Continued from {Path(model.info['continued_from']).name}"
+            + (f", keeping layers {config.keep_layers}" if config.keep_layers else "")
+            + (f", distilled from {model.info['teacher']} (its probabilities as soft targets)" if config.teacher else "")
+            + (" with new annotations." if config.annotations else ".")
+            if continued
+            else ""
+        )
         + (" A multi-label token head for the 14 PTC propaganda techniques is trained with the encoder on the PTC train articles." if config.techniques else "")
         + (" Stored compact: int8 word embeddings, fp16 elsewhere, read back into fp32." if config.compact else "")
     )
-    if config.compact:
-        # Measure what is shipped: the compact weights, read back.
-        model.save(output_dir, compact=True)
-        model = TransformerModel.load(output_dir)
-    if config.techniques:
-        from training.train_techniques import tune_and_measure
 
-        model.use_techniques = True
-        threshold, technique_metrics = tune_and_measure(model, tune_items, config.technique_thresholds, log)
-        model.info.update({"techniques": list(TECHNIQUES), "technique_thresholds": threshold,
-                           "technique_metrics": {"ptc-dev": technique_metrics, "train_articles": sum(1 for a in train if a.meta.get("source_set") == "ptc"),
-                                                 "tune_articles": len(tune_items), "trained": "jointly with the encoder"}})
-        log(f"PTC dev: span F1 {technique_metrics['span']['f1']:.3f}, technique-aware F1 {technique_metrics['technique_aware']['f1']:.3f}")
+
+def measure_technique_head(model: TransformerModel, train: list[Article], tune_items: list[Any], config: TransformerConfig, log: Any = print) -> None:
+    """Step 4: the technique threshold chosen on the kept PTC slice, and the head measured on PTC dev."""
+    from training.train_techniques import tune_and_measure
+
+    model.use_techniques = True
+    threshold, technique_metrics = tune_and_measure(model, tune_items, config.technique_thresholds, log)
+    model.info.update(
+        {
+            "techniques": list(TECHNIQUES),
+            "technique_thresholds": threshold,
+            "technique_metrics": {
+                "ptc-dev": technique_metrics,
+                "train_articles": sum(1 for a in train if a.meta.get("source_set") == "ptc"),
+                "tune_articles": len(tune_items),
+                "trained": "jointly with the encoder",
+            },
+        }
+    )
+    log(f"PTC dev: span F1 {technique_metrics['span']['f1']:.3f}, technique-aware F1 {technique_metrics['technique_aware']['f1']:.3f}")
+
+
+def evaluate(model: TransformerModel, previous: TransformerModel | None, held_out: dict[str, list[Article]], log: Any = print) -> list[dict[str, Any]]:
+    """Step 5: held-out metrics of the model and, when it continues another, of that one on the same
+    sets; returns the held-out sentences whose label changed."""
     log("evaluating on held-out sets")
-    model.info["metrics"] = evaluate_all(model, held_out)
-    if previous is not None:
-        model.info["baseline_metrics"] = evaluate_all(previous, held_out)
-        model.info["baseline_name"] = f"previous model ({Path(model.info['continued_from']).name})"
-        changed = changed_sentences(previous, model, held_out)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        with open(output_dir / "changed.jsonl", "w", encoding="utf-8") as handle:
+    model.info["metrics"] = evaluate_model(model, held_out)
+    if previous is None:
+        return []
+    model.info["baseline_metrics"] = evaluate_model(previous, held_out)
+    model.info["baseline_name"] = f"previous model ({Path(model.info['continued_from']).name})"
+    return changed_sentences(previous, model, held_out)
+
+
+def save_with_card(model: TransformerModel, config: TransformerConfig, staging: Path, output_dir: Path, changed: list[dict[str, Any]], log: Any = print) -> None:
+    """Step 6: weights, info and model card (and the changed sentences of a retrain) into ``staging``,
+    then ``staging`` moved to ``output_dir`` in one rename."""
+    model.save(staging, compact=config.compact)
+    (staging / "README.md").write_text(model_card.render(model.info, model.info["description"]), encoding="utf-8")
+    if model.info.get("continued_from"):
+        with open(staging / "changed.jsonl", "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in changed)
         log(comparison_text(model.info["metrics"], model.info["baseline_metrics"], changed, output_dir))
-    model.info["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
-    model.save(output_dir, compact=config.compact)
-    card = model_card.render(model.info, model.info["description"])
-    (output_dir / "README.md").write_text(card, encoding="utf-8")
+    staging.rename(output_dir)
     model.info["saved_as"] = output_dir.name
     log(f"saved {output_dir}")
-    return model
 
 
 def changed_sentences(old: TransformerModel, new: TransformerModel, held_out: dict[str, list[Article]]) -> list[dict[str, Any]]:
@@ -441,7 +518,7 @@ def changed_sentences(old: TransformerModel, new: TransformerModel, held_out: di
 
 def comparison_text(new: dict[str, Any], old: dict[str, Any], changed: list[dict[str, Any]], output_dir: Path) -> str:
     """The side-by-side comparison printed after a retrain."""
-    from training.evaluation import headline
+    from framing.evaluate import headline
 
     lines = ["", f"{'set':18} {'metric':30} {'before':>8} {'after':>8}"]
     for name, result in new.items():

@@ -8,6 +8,14 @@ from framing.model.decode import SpanGuess
 from framing.model.loader import ModelSpec, default_model_dir, load_model, models_dir
 
 __all__ = [
-    "BACKENDS", "ModelError", "ModelSpec", "Prediction", "SentenceModel", "SpanGuess",
-    "default_model_dir", "default_threads", "load_model", "models_dir",
+    "BACKENDS",
+    "ModelError",
+    "ModelSpec",
+    "Prediction",
+    "SentenceModel",
+    "SpanGuess",
+    "default_model_dir",
+    "default_threads",
+    "load_model",
+    "models_dir",
 ]

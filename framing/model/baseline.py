@@ -20,8 +20,8 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from framing.model.heads import HEADS, combine
 from framing.model.base import Prediction
+from framing.model.heads import HEADS, combine
 from framing.record import Article
 
 KIND = "tfidf-logreg"
@@ -146,8 +146,7 @@ class BaselineModel:
         tensors = load_file(str(directory / "weights.safetensors"))
         if tensors["coef"].shape != (len(HEADS), len(vocabulary)):
             raise ValueError(
-                f"{directory}: weights of shape {tensors['coef'].shape} do not fit "
-                f"{len(HEADS)} heads × {len(vocabulary)} features"
+                f"{directory}: weights of shape {tensors['coef'].shape} do not fit {len(HEADS)} heads × {len(vocabulary)} features"
             )
         vectorizer = make_vectorizer(vocabulary)
         vectorizer.idf_ = tensors["idf"]

@@ -29,9 +29,7 @@ class SpanGuess:
     score: float
 
 
-def decode_tags(
-    offsets: Sequence[tuple[int, int]], probs: np.ndarray, tags: Sequence[str], text: str | None = None
-) -> list[SpanGuess]:
+def decode_tags(offsets: Sequence[tuple[int, int]], probs: np.ndarray, tags: Sequence[str], text: str | None = None) -> list[SpanGuess]:
     """Turn per-token tag probabilities (BIO over ``source`` and ``cue``) into character spans.
 
     The tagger's B/I choice is not trusted to split spans: consecutive tokens of one role form one span
@@ -47,8 +45,10 @@ def decode_tags(
         stop = end
         # Trailing punctuation is never part of a name or a verb ("Caddell:", "says,"); an
         # abbreviation keeps its point ("the U.S.").
-        while text is not None and stop > start and (
-            text[stop - 1] in ",;:!?" or (text[stop - 1] == "." and not re.search(r"(?:^|[\s.])\w\.$", text[start:stop]))
+        while (
+            text is not None
+            and stop > start
+            and (text[stop - 1] in ",;:!?" or (text[stop - 1] == "." and not re.search(r"(?:^|[\s.])\w\.$", text[start:stop])))
         ):
             stop -= 1
         if role is not None and scores and float(np.mean(scores)) >= TAG_THRESHOLD and stop > start:
@@ -101,7 +101,7 @@ def decode_techniques(
     thresholds = np.broadcast_to(np.asarray(threshold, dtype=float), (len(TECHNIQUES),))
     real = [k for k, (s, _) in enumerate(offsets) if s >= 0]
     if not real:
-        return out
+        return []
     # Most sentences carry no technique: look only at the techniques some token passes.
     passing = np.flatnonzero((np.asarray(probs)[real] >= thresholds).any(axis=0))
     for t in passing:
@@ -127,7 +127,12 @@ def decode_techniques(
     merged: list[dict[str, Any]] = []
     for span in out:
         last = merged[-1] if merged else None
-        if last is not None and last["technique"] == span["technique"] and span["start"] - last["end"] <= MAX_GAP and not text[last["end"] : span["start"]].strip(" ,'\"’”“-"):
+        if (
+            last is not None
+            and last["technique"] == span["technique"]
+            and span["start"] - last["end"] <= MAX_GAP
+            and not text[last["end"] : span["start"]].strip(" ,'\"’”“-")
+        ):
             last["end"] = max(last["end"], span["end"])
             last["prob"] = round((last["prob"] + span["prob"]) / 2, 4)
         else:
@@ -138,5 +143,3 @@ def decode_techniques(
 
 MAX_GAP = 3
 """Spans of one technique closer than this many characters (spaces and punctuation only) are one span."""
-
-

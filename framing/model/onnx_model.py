@@ -55,11 +55,15 @@ def export_onnx(directory: Path, techniques: bool) -> bytes:
             # (a window always holds [CLS]). Eager attention gives the same outputs without it.
             self.network.encoder.set_attn_implementation("eager")
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, sentence_ids: torch.Tensor, slots: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, sentence_ids: torch.Tensor, slots: torch.Tensor
+        ) -> tuple[torch.Tensor, ...]:
             net = self.network
             hidden = net.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             out = (torch.sigmoid(net.head(net.pool(hidden, sentence_ids, slots))), torch.softmax(net.tagger(hidden), dim=-1))
-            return (*out, torch.sigmoid(net.techniques(hidden))) if techniques else out
+            if techniques and net.techniques is not None:
+                return (*out, torch.sigmoid(net.techniques(hidden)))
+            return out
 
     # Traced on a padded batch with two sentence slots, so the attention-mask and pooling paths are the
     # ones recorded: a batch of all-ones masks could let the tracer record the mask being skipped.
@@ -76,7 +80,7 @@ def export_onnx(directory: Path, techniques: bool) -> bytes:
         torch.onnx.export(
             Scoring(),
             (input_ids, attention_mask, sentence_ids, torch.arange(2)),
-            buffer,
+            buffer,  # type: ignore[arg-type]  # a file-like object is accepted too
             input_names=list(inputs),
             output_names=list(outputs),
             dynamic_axes={**inputs, **outputs},
@@ -122,7 +126,11 @@ def _version(package: str) -> str:
 def graph_key(directory: Path, int8: bool, techniques: bool) -> str:
     """Changes whenever the weights, a config, the int8 or technique choice or an exporting library does."""
     digest = hashlib.sha256()
-    files = ["encoder.safetensors" if (directory / "encoder.safetensors").exists() else "model.safetensors", "config.json", "head.safetensors"]
+    files = [
+        "encoder.safetensors" if (directory / "encoder.safetensors").exists() else "model.safetensors",
+        "config.json",
+        "head.safetensors",
+    ]
     for name in files + (["techniques.safetensors"] if techniques else []):
         digest.update(hashlib.sha256((directory / name).read_bytes()).digest())
     versions = "|".join(_version(p) for p in ("torch", "transformers", "onnxruntime"))
@@ -180,9 +188,10 @@ class OnnxModel:
         self.tokenizer.enable_truncation(self.max_tokens)
         special = _special_tokens(directory)
         ids = {role: self.tokenizer.token_to_id(token) for role, token in special.items()}
-        if None in ids.values():
+        cls_id, sep_id, pad_id = ids["cls"], ids["sep"], ids["pad"]
+        if cls_id is None or sep_id is None or pad_id is None:
             raise ValueError(f"{directory}: tokenizer.json lacks a special token of {special}")
-        self.spec = WindowSpec(ids["cls"], ids["sep"], ids["pad"], self.max_tokens, technique_thresholds=info.get("technique_thresholds", 0.5))
+        self.spec = WindowSpec(cls_id, sep_id, pad_id, self.max_tokens, technique_thresholds=info.get("technique_thresholds", 0.5))
         self._sessions: dict[bool, Any] = {}
         self.session(self.use_techniques)  # export or read the graph now: a broken model fails at load
 
@@ -237,6 +246,7 @@ class OnnxModel:
 def _special_tokens(directory: Path) -> dict[str, str]:
     config_path = directory / "tokenizer_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
+
     # transformers writes a special token as a string or as {"content": ...}
     def name(key: str, default: str) -> str:
         value = config.get(key, default)

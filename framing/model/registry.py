@@ -36,6 +36,8 @@ def list_models() -> list[ModelEntry]:
     default = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
     out = []
     for info_path in sorted(root.glob("*/framing-model.json")):
+        if info_path.parent.name.startswith("."):
+            continue  # a model still being written by a training run
         try:
             info = json.loads(info_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
@@ -59,9 +61,8 @@ def comparison(new: ModelEntry, current: ModelEntry) -> tuple[str, float, float]
     sets = sorted((k for k, v in new_metrics.items() if isinstance(v, dict) and "labels" in v), key=lambda k: k != QUALITY_SET)
     # Retrained from the current model: the run measured both on exactly the same held-out articles,
     # which beats figures stored with the current model by another run (or another code version).
-    same_run = (
-        Path(str(new.info.get("continued_from", ""))).name == current.name
-        and str(new.info.get("baseline_name", "")).startswith("previous model")
+    same_run = Path(str(new.info.get("continued_from", ""))).name == current.name and str(new.info.get("baseline_name", "")).startswith(
+        "previous model"
     )
 
     def f1(metrics: Any, name: str) -> float | None:
@@ -103,5 +104,3 @@ def use_model(name: str, force: bool = False) -> ModelEntry:
         handle.write(name + "\n")
     new.is_default = True
     return new
-
-

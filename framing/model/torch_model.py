@@ -23,11 +23,11 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from framing.model.heads import HEADS
 from framing.model.base import Prediction
+from framing.model.heads import HEADS
+from framing.model.windows import TAGS, Outputs, Window, WindowSpec, build_windows, pad, predict_windows, tokenize
 from framing.record import Article
 from framing.taxonomy import TECHNIQUES
-from framing.model.windows import TAGS, Outputs, Window, WindowSpec, build_windows, pad, predict_windows, tokenize
 
 __all__ = ["IGNORE", "KIND", "TAGS", "TransformerModel", "Window", "WindowClassifier", "build_windows", "collate", "technique_head"]
 
@@ -40,7 +40,7 @@ class WindowClassifier(nn.Module):
 
     def __init__(self, encoder: nn.Module, hidden_size: int, n_heads: int = len(HEADS)) -> None:
         super().__init__()
-        self.encoder = encoder
+        self.encoder: Any = encoder  # a transformers model: its config and save_pretrained are used
         self.dropout = nn.Dropout(0.1)
         self.head = nn.Linear(hidden_size, n_heads)
         self.tagger = nn.Linear(hidden_size, len(TAGS))
@@ -99,7 +99,9 @@ class TransformerModel:
     @property
     def spec(self) -> WindowSpec:
         tok = self.tokenizer
-        return WindowSpec(tok.cls_token_id, tok.sep_token_id, tok.pad_token_id, self.max_tokens, technique_thresholds=self.technique_thresholds)
+        return WindowSpec(
+            tok.cls_token_id, tok.sep_token_id, tok.pad_token_id, self.max_tokens, technique_thresholds=self.technique_thresholds
+        )
 
     def encode(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         enc = self.tokenizer(texts, add_special_tokens=False, truncation=True, max_length=self.max_tokens, return_offsets_mapping=True)

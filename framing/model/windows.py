@@ -17,12 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from framing.model.decode import SpanGuess
-from framing.model.decode import decode_tags
-from framing.model.heads import HEADS, combine
 from framing.model.base import Prediction
+from framing.model.decode import SpanGuess, decode_tags, decode_techniques
+from framing.model.heads import HEADS, combine
 from framing.record import Article, TechniqueSpan
-from framing.model.decode import decode_techniques
 
 TAGS: tuple[str, ...] = ("O", "B-source", "I-source", "B-cue", "I-cue")
 NO_OFFSET = (-1, -1)
@@ -129,7 +127,12 @@ def pad(windows: list[Window], pad_id: int) -> dict[str, Any]:
         input_ids[i, :n] = w.input_ids
         sentence_ids[i, :n] = w.sentence_ids
         mask[i, :n] = 1
-    return {"input_ids": input_ids, "attention_mask": mask, "sentence_ids": sentence_ids, "n_sentences": max(len(w.members) for w in windows)}
+    return {
+        "input_ids": input_ids,
+        "attention_mask": mask,
+        "sentence_ids": sentence_ids,
+        "n_sentences": max(len(w.members) for w in windows),
+    }
 
 
 def predict_windows(articles: list[Article], spec: WindowSpec, encode: Encode, run: Run, techniques: bool) -> list[Prediction]:

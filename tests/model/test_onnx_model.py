@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 import framing
 from framing.cli import app
-from framing.record import Article, Sentence
 from framing.model.onnx_model import OnnxModel
 from framing.model.torch_model import TransformerModel
 from framing.model.windows import pad
+from framing.record import Article, Sentence
 
 
 def _batch(seed: Article) -> list[Article]:
@@ -31,8 +31,8 @@ def _batch(seed: Article) -> list[Article]:
 @pytest.fixture(scope="module")
 def with_techniques(tiny_transformer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model with a (random) technique head."""
-    from framing.taxonomy import TECHNIQUES
     from framing.model.torch_model import technique_head
+    from framing.taxonomy import TECHNIQUES
 
     model = TransformerModel.load(tiny_transformer_dir)
     torch.manual_seed(1)
@@ -57,7 +57,9 @@ def test_onnx_graph_gives_the_torch_outputs_on_padded_batches(with_techniques: P
         assert np.abs(e.probs - g.probs).max() < 1e-4
         assert [[(x.role, x.start, x.end) for x in s] for s in e.spans] == [[(x.role, x.start, x.end) for x in s] for s in g.spans]
         assert all(abs(x.score - y.score) < 1e-4 for s, t in zip(e.spans, g.spans) for x, y in zip(s, t))
-        assert e.techniques == g.techniques or [(t.start, t.end, t.technique) for t in e.techniques or []] == [(t.start, t.end, t.technique) for t in g.techniques or []]
+        assert e.techniques == g.techniques or [(t.start, t.end, t.technique) for t in e.techniques or []] == [
+            (t.start, t.end, t.technique) for t in g.techniques or []
+        ]
 
 
 def test_exported_graph_has_no_masked_softmax_nan_guard(tiny_transformer_dir: Path) -> None:
@@ -91,7 +93,9 @@ def test_onnx_int8_backend_stays_close_and_does_not_depend_on_the_batch(tiny_tra
     assert np.array_equal(int8_model.predict(_batch(seed))[0].probs, int8)
 
 
-def test_exported_graph_is_cached_by_content(tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exported_graph_is_cached_by_content(
+    tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
 
     from framing.model import onnx_model
@@ -152,7 +156,9 @@ def test_score_backends_agree_on_labels(tiny_transformer_dir: Path, tmp_path: Pa
     labels = {}
     for backend in ("onnx", "torch"):
         out = tmp_path / f"{backend}.jsonl"
-        result = CliRunner().invoke(app, ["score", str(article), "-o", str(out), "--model", str(tiny_transformer_dir), "--backend", backend])
+        result = CliRunner().invoke(
+            app, ["score", str(article), "-o", str(out), "--model", str(tiny_transformer_dir), "--backend", backend]
+        )
         assert result.exit_code == 0, result.output
         record = json.loads(out.read_text(encoding="utf-8"))
         labels[backend] = [(s["label"], round(s["probs"][s["label"]], 4)) for s in record["sentences"]]

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 import framing
-from framing.record import LABELS, Article
 from framing.model.torch_model import TransformerModel, collate
 from framing.model.windows import build_windows
+from framing.record import LABELS, Article
 
 
 def test_windows_pack_consecutive_sentences_and_cut_long_ones() -> None:
@@ -90,7 +90,9 @@ def test_training_run_saves_a_compact_model_with_card(tiny_transformer_dir: Path
     from training.train_transformer import run
 
     out = tmp_path / "run"
-    config = TransformerConfig(base_model=str(tiny_transformer_dir), sources=["seed"], epochs=1, max_tokens=64, compact=True, output_dir=str(out), threads=1)
+    config = TransformerConfig(
+        base_model=str(tiny_transformer_dir), sources=["seed"], epochs=1, max_tokens=64, compact=True, output_dir=str(out), threads=1
+    )
     logs: list[str] = []
     run(config, log=logs.append)
     assert (out / "encoder.safetensors").exists() and not (out / "model.safetensors").exists()

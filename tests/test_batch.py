@@ -1,5 +1,3 @@
-"""A killed batch continues with --resume and ends with exactly the records of an uninterrupted run."""
-
 from __future__ import annotations
 
 import json
@@ -10,7 +8,17 @@ import sys
 import time
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from framing.cli import app
+
+runner = CliRunner()
+
+TEXT = "The minister said the talks would resume on Monday in the capital city."
+
+
 REPO = Path(__file__).resolve().parents[1]
+
 SENTENCES = [
     "The minister said the talks would resume on Monday.",
     "This is surely a disaster for everyone involved.",
@@ -25,6 +33,16 @@ def _score(args: list[str]) -> subprocess.Popen[bytes]:
 
 def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def test_leftover_partial_output_is_not_overwritten_without_resume(tiny_model_dir: Path, tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(TEXT, encoding="utf-8")
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text('{"id": "x", "text": "kept"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["score", str(src), "-o", str(tmp_path / "out.jsonl"), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 2 and "--resume" in result.output
+    assert partial.read_text(encoding="utf-8") == '{"id": "x", "text": "kept"}\n'
 
 
 def test_kill_then_resume_gives_the_uninterrupted_output(tiny_model_dir: Path, tmp_path: Path) -> None:

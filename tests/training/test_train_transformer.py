@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import framing
+from framing.cli import app
+from framing.record import Article, TechniqueSpan, read_jsonl
+from framing.taxonomy import TECHNIQUES
+from tests.conftest import SEED_TEXT
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def models_dir(tiny_transformer_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "models"
+    shutil.copytree(tiny_transformer_dir, root / "tiny")
+    (root / "DEFAULT").write_text("tiny\n", encoding="utf-8")
+    monkeypatch.setenv("FRAMING_MODELS_DIR", str(root))
+    return root
+
+
+def test_import_retrain_compare_switch_score(models_dir: Path, tmp_path: Path) -> None:
+    new = tmp_path / "new.jsonl"
+    assert runner.invoke(app, ["import", str(FIXTURES / "labelstudio-export.json"), "--from", "labelstudio", "-o", str(new)]).exit_code == 0
+    more = tmp_path / "more.jsonl"
+    result = runner.invoke(app, ["import", str(FIXTURES / "doccano.jsonl"), "--from", "doccano", "-o", str(more)])
+    assert result.exit_code == 0 and "1 skipped" in result.output
+
+    config = tmp_path / "retrain.yaml"
+    config.write_text(
+        "kind: transformer-window\nname: retrained\noutput_dir: " + str(models_dir / "retrained") + "\n"
+        "init_model: default\nsources: [seed]\nsource_weights: {new: 8.0}\nmax_tokens: 64\nepochs: 2\n"
+        "lr: 1.0e-3\nhead_lr: 1.0e-2\nwarmup: 0.0\nthreads: 1\ncompact: true\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["train", str(config), "--annotations", str(new), "--annotations", str(more)])
+    assert result.exit_code == 0, result.output
+    assert "continuing from" in result.output and "held-out sentences changed label" in result.output
+    out = models_dir / "retrained"
+    info = json.loads((out / "framing-model.json").read_text(encoding="utf-8"))
+    # ls-0 and ls-2 fall in the test split by their id's hash: held out, measured for both models.
+    assert info["metrics"]["new-test"]["articles"] == 2
+    assert "new-test" in info["baseline_metrics"] and info["continued_from"].endswith("tiny")
+    assert (out / "changed.jsonl").exists()
+    # A second retrain never overwrites the first.
+    assert runner.invoke(app, ["train", str(config), "--annotations", str(new)]).exit_code == 0
+    assert (models_dir / "retrained-v2" / "framing-model.json").exists()
+
+    listed = runner.invoke(app, ["models", "list"])
+    assert listed.exit_code == 0 and "retrained-v2" in listed.output and "tiny" in listed.output
+    mine = info["metrics"]["new-test"]["labels"]["macro_f1"]
+    theirs = info["baseline_metrics"]["new-test"]["labels"]["macro_f1"]
+    used = runner.invoke(app, ["models", "use", "retrained"])
+    if mine < theirs:
+        assert used.exit_code == 1 and "lower than the current default" in used.output
+        used = runner.invoke(app, ["models", "use", "retrained", "--force"])
+    assert used.exit_code == 0, used.output
+    assert (models_dir / "DEFAULT").read_text(encoding="utf-8").strip() == "retrained"
+    # A model that cannot be compared (no shared held-out data) is refused without --force.
+    refused = runner.invoke(app, ["models", "use", "tiny"])
+    assert refused.exit_code == 1 and "--force" in refused.output
+
+    scored = tmp_path / "scored.jsonl"
+    result = runner.invoke(app, ["score", str(SEED_TEXT), "-o", str(scored)])
+    assert result.exit_code == 0, result.output
+    assert read_jsonl(scored)[0].meta["model"] == "retrained"
+
+
+def test_reviewed_records_train_only_on_reviewed_sentences(seed, tmp_path: Path) -> None:  # noqa: ANN001
+    from framing.model.heads import sentence_targets
+    from training.train_transformer import new_annotations
+
+    record = seed.to_dict()
+    record["id"] = "rv-1"  # falls in the train split by its id's hash
+    record["meta"] = {"reviewed_by": "Ana", "reviewed_at": "2026-11-25T10:00:00Z", "model": "m"}
+    record["sentences"][3]["reviewed"] = True
+    record["sentences"][3]["model_label"] = "reported_fact"
+    path = tmp_path / "corrections.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    train, test = new_annotations([str(path)])
+    assert not test and len(train) == 1
+    targets = [sentence_targets(s) for s in train[0].sentences]
+    assert [i for i, t in enumerate(targets) if t] == [3]
+    assert train[0].meta["source_set"] == "new"
+
+
+def test_joint_training_learns_the_technique_head_with_the_encoder(
+    tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``techniques: true`` trains the head on PTC-style articles, keeps held-out ones out, picks the
+    threshold on the tuning slice and measures dev: all on stand-in PTC articles made from the seed."""
+    import training.train_techniques as tt
+    from training.config import TransformerConfig
+    from training.splits import split_of
+    from training.train_transformer import run, technique_targets, window_dataset
+
+    text = seed.text
+    start = text.index("Dashkin")
+    gold = [TechniqueSpan(start, start + len("Dashkin"), "Name_Calling,Labeling"), TechniqueSpan(0, 40, "Loaded_Language")]
+    ids = [f"ptc-t{n}" for n in range(12)]
+    assert any(split_of(i) == "dev" for i in ids) and any(split_of(i) != "dev" for i in ids)
+    monkeypatch.setattr(tt, "load_ptc", lambda split: [(Article(id=i, text=text), copy.deepcopy(gold)) for i in ids])
+
+    # Per token, the techniques covering it; a window of an article without technique annotation gives None.
+    from framing.model.torch_model import TransformerModel
+    from framing.score import prepare
+
+    model = TransformerModel.load(tiny_transformer_dir)
+    marked = prepare(Article(id="m", text=text))
+    marked.techniques = list(gold)
+    windows = model.windows([marked])
+    covered = [t for w in windows for (s, e), t in zip(w.offsets, technique_targets(w, [marked]) or []) if s >= start and e <= start + 7]
+    window = windows[0]
+    assert covered and all(TECHNIQUES.index("Name_Calling,Labeling") in t for t in covered)
+    assert technique_targets(window, [prepare(Article(id="u", text=text))]) is None
+    assert window_dataset(model, [marked], {})[0]["has_techniques"] is True
+
+    out = tmp_path / "joint"
+    config = TransformerConfig(
+        base_model=str(tiny_transformer_dir),
+        sources=["seed"],
+        epochs=2,
+        max_tokens=64,
+        output_dir=str(out),
+        threads=1,
+        techniques=True,
+        technique_thresholds=[0.3, 0.5],
+    )
+    logs: list[str] = []
+    run(config, log=logs.append)
+    assert (out / "techniques.safetensors").exists()
+    info = json.loads((out / "framing-model.json").read_text(encoding="utf-8"))
+    assert info["technique_thresholds"] in (0.3, 0.5)
+    metrics = info["technique_metrics"]
+    assert metrics["trained"] == "jointly with the encoder" and 0 < metrics["train_articles"] < len(ids) and metrics["tune_articles"] > 0
+    assert 0.0 <= metrics["ptc-dev"]["span"]["f1"] <= 1.0
+    scored = next(framing.score_articles([Article(id="x", text=text)], framing.load_model(out)))
+    assert isinstance(scored.techniques, list)
