@@ -66,14 +66,14 @@ def load_source_article(ref: str) -> Article:
 def polnear_hints(article: Article) -> list[str]:
     """PolNeAR's own source and cue spans per sentence ("source=...; cue=..."), shown to annotators as
     hints only: PolNeAR counts intentions and stances as attributions, v2 of the guidelines does not."""
-    from training.data import DATA, _brat_spans
+    from training.data import DATA, brat_relations
 
     stem = article.id.removeprefix("polnear-")
     anns = sorted((DATA / "polnear" / "data" / "train" / "attributions").glob(f"{stem}_*.ann"))
-    spans = _brat_spans(anns[0]) if anns else []
+    spans = sorted({(a, b, kind) for r in (brat_relations(anns[0]) if anns else []) for kind in ("Source", "Cue") for a, b in r.get(kind, [])})
     hints = []
     for s in article.sentences:
-        parts = [f"{kind.lower()}={article.text[a:b]!r}" for kind, a, b in spans if kind in ("Source", "Cue") and s.start <= a < s.end]
+        parts = [f"{kind.lower()}={article.text[a:b]!r}" for a, b, kind in spans if s.start <= a < s.end]
         hints.append("; ".join(parts))
     return hints
 

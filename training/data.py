@@ -88,24 +88,6 @@ def load_babe() -> list[Article]:
     return out
 
 
-def _brat_spans(path: Path) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of every Source, Cue and Content fragment of a brat file."""
-    spans = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("T"):
-            continue
-        parts = line.split("\t")
-        if len(parts) < 2:
-            continue
-        kind, _, offsets = parts[1].partition(" ")
-        if kind not in ("Source", "Cue", "Content"):
-            continue
-        for fragment in offsets.split(";"):
-            start, end = fragment.split()
-            spans.append((kind, int(start), int(end)))
-    return spans
-
-
 INTENTION_CUE = re.compile(
     r"\b(?:wants?|wanted|wanting|plan(?:s|ned|ning)?|intend\w*|intention|seek\w*|sought|aim\w*|tr(?:y|ies|ied|ying)|"
     r"hop(?:e|es|ed|ing) to|wish\w*|decid\w*|decision|prefer\w*|refus\w*|oppos\w*|opposition|support\w*|favou?r\w*|"
@@ -122,7 +104,7 @@ POLNEAR_INTENTIONS = ("attributed", "masked", "fact")
 (attributed), left out of the attributed head (masked), or as not attributed (fact), as v2 reads it."""
 
 
-def _brat_relations(path: Path) -> list[dict[str, list[tuple[int, int]]]]:
+def brat_relations(path: Path) -> list[dict[str, list[tuple[int, int]]]]:
     """Each attribution relation of a brat file: its Source, Cue and Content fragments by role."""
     fragments: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     events: list[list[str]] = []
@@ -176,7 +158,7 @@ def load_polnear(split: str, min_cover: float = 0.5, intentions: str = "attribut
         seen.add(stem)
         text = text_path.read_text(encoding="utf-8")
         relations = []
-        for relation in _brat_relations(ann):
+        for relation in brat_relations(ann):
             cue = " ".join(text[a:b] for a, b in relation.get("Cue", []))
             relations.append((relation, bool(INTENTION_CUE.search(cue))))
         sentences = []
