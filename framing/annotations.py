@@ -66,7 +66,7 @@ def import_file(path: str | Path, fmt: str) -> Imported:
         return _import_csv(path, result)
     for where, raw in _records(path, fmt):
         try:
-            text, regions, article_id = _regions(raw, fmt, where)
+            text, regions, article_id = _regions(raw, fmt, where, result.skipped)
         except (KeyError, TypeError, ValueError) as exc:
             result.skipped.append(Skipped(where, f"not a {fmt} task: {exc}"))
             continue
@@ -102,51 +102,97 @@ def _records(path: Path, fmt: str) -> Iterator[tuple[str, Any]]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not a Label Studio JSON export ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: not a Label Studio JSON export (nested too deeply)") from None
         for i, task in enumerate(data if isinstance(data, list) else [data]):
             yield f"{path} task {i + 1}", task
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: U+2028 or U+0085 inside a text are part of it (str.splitlines would cut there).
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             yield f"{path} line {number}", json.loads(line)
         except json.JSONDecodeError as exc:
             yield f"{path} line {number}", {"__error__": f"not valid JSON ({exc.msg})"}
+        except RecursionError:
+            yield f"{path} line {number}", {"__error__": "JSON nested too deeply"}
 
 
 Region = tuple[int, int, str]
 
 
-def _regions(raw: dict[str, Any], fmt: str, where: str) -> tuple[str, list[Region], str]:
+def _regions(raw: Any, fmt: str, where: str, skipped: list[Skipped]) -> tuple[str, list[Region], str]:
+    """The text, labelled regions and id of one task; a region that cannot be placed is skipped alone
+    (listed in ``skipped``), a task that is not one raises ``ValueError``."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"expected a JSON object, got {type(raw).__name__}")
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
     if fmt == "labelstudio":
-        text = raw["data"]["text"]
-        annotations = [a for a in raw.get("annotations") or [] if not a.get("was_cancelled")]
+        data = raw.get("data")
+        text = data.get("text") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            raise ValueError("data.text is missing or not a string")
+        annotations = [a for a in raw.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
         # The latest annotation wins; with none, the task's predictions (an uncorrected pre-annotation) are not imported.
-        results = annotations[-1]["result"] if annotations else []
+        results = annotations[-1].get("result") if annotations else []
         regions = []
-        to_py = _from_utf16(text)
-        for r in results:
-            if r.get("type") != "labels":
+        for n, r in enumerate(results if isinstance(results, list) else []):
+            if not isinstance(r, dict) or r.get("type") != "labels":
                 continue
-            value = r["value"]
-            start, end = int(value["start"]), int(value["end"])
-            if to_py is not None and 0 <= start <= end < len(to_py):
-                # Label Studio counts UTF-16 code units: an emoji before a region shifts it by one.
-                start, end = to_py[start], to_py[end]
-            if "text" in value and text[start:end] != value["text"]:
-                raise ValueError(f"region {value['start']}-{value['end']} does not hold its text {value['text'][:40]!r}")
-            for label in value.get("labels", []):
-                regions.append((start, end, str(label)))
-        article_id = str(raw.get("data", {}).get("id") or raw.get("id") or where)
+            placed = _place(text, r.get("value"))
+            if isinstance(placed, str):
+                skipped.append(Skipped(f"{where} region {n + 1}", placed))
+                continue
+            start, end, labels = placed
+            regions += [(start, end, str(label)) for label in labels]
+        assert isinstance(data, dict)
+        article_id = str(data.get("id") or raw.get("id") or where)
         return text, regions, article_id
-    text = raw["text"]
-    if "label" in raw and isinstance(raw["label"], list):
-        regions = [(int(s), int(e), str(name)) for s, e, name in raw["label"]]
-    else:
-        regions = [(int(x["start_offset"]), int(x["end_offset"]), str(x["label"])) for x in raw.get("entities", [])]
+    text = raw.get("text")
+    if not isinstance(text, str):
+        raise ValueError("text is missing or not a string")
+    regions = []
+    listed = (
+        raw["label"]
+        if isinstance(raw.get("label"), list)
+        else [[x.get("start_offset"), x.get("end_offset"), x.get("label")] for x in raw.get("entities") or [] if isinstance(x, dict)]
+    )
+    for n, item in enumerate(listed):
+        try:
+            s, e, name = item
+            regions.append((int(s), int(e), str(name)))
+        except (TypeError, ValueError):
+            skipped.append(Skipped(f"{where} span {n + 1}", f"not a [start, end, label] span: {str(item)[:60]}"))
     return text, regions, str(raw.get("article_id") or raw.get("id") or where)
+
+
+def _place(text: str, value: Any) -> tuple[int, int, list[Any]] | str:
+    """A Label Studio region's (start, end, labels) in the text, or why it cannot be placed. Current Label
+    Studio counts code points, older exports UTF-16 units (an emoji counts twice): the reading whose
+    offsets hold the region's own text wins, code points first."""
+    if not isinstance(value, dict):
+        return "region value is not an object"
+    try:
+        start, end = int(value["start"]), int(value["end"])
+    except (KeyError, TypeError, ValueError):
+        return "region without integer start and end"
+    labels = value.get("labels")
+    if not isinstance(labels, list):
+        return "region without a list of labels"
+    readings = [(start, end)]
+    to_py = _from_utf16(text)
+    if to_py is not None and 0 <= start <= end < len(to_py):
+        readings.append((to_py[start], to_py[end]))
+    expected = value.get("text")
+    if not any(0 <= a <= b <= len(text) for a, b in readings):
+        return f"offsets outside the text ({start}-{end}; the text has {len(text)} characters)"
+    for a, b in readings:
+        if 0 <= a <= b <= len(text) and (not isinstance(expected, str) or text[a:b] == expected):
+            return a, b, labels
+    shown = expected[:40] if isinstance(expected, str) else ""
+    return f"offsets {start}-{end} do not hold the region's text {shown!r} (as code points or UTF-16 units)"
 
 
 def _from_utf16(text: str) -> list[int] | None:
@@ -158,10 +204,6 @@ def _from_utf16(text: str) -> list[int] | None:
         out.extend([i, i + 1] if ord(c) > 0xFFFF else [i])
     out.append(len(text))
     return out
-
-
-def _to_utf16(text: str, offset: int) -> int:
-    return offset + sum(1 for c in text[:offset] if ord(c) > 0xFFFF)
 
 
 def _article(article_id: str, text: str, regions: list[Region], where: str, skipped: list[Skipped]) -> Article | None:
@@ -279,7 +321,7 @@ def export_tasks(articles: list[Article], fmt: str) -> str:
                     "from_name": "technique" if label in TECHNIQUES else "label",
                     "to_name": "text",
                     "type": "labels",
-                    "value": {"start": _to_utf16(a.text, s), "end": _to_utf16(a.text, e), "text": a.text[s:e], "labels": [label]},
+                    "value": {"start": s, "end": e, "text": a.text[s:e], "labels": [label]},  # code points, as Label Studio counts
                 }
                 for i, (s, e, label) in enumerate(_regions_of(a))
             ]

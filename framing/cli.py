@@ -18,6 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from framing.batch import BatchResult, outlets_path, score_into, write_errors, write_outlets
 from framing.batch import errors_path as batch_errors_path
@@ -28,7 +29,14 @@ from framing.parallel import DEFAULT_WORKERS_CAP
 from framing.record import LABELS, Article
 
 app = typer.Typer(help="Label news sentences as attributed claim, editorial framing or reported fact.", no_args_is_help=True)
-err = Console(stderr=True, soft_wrap=True)
+# User text (paths, ids, messages that quote a record) is never read as console markup: "[/x]" in a
+# file name must print as itself, not end the batch with a markup error.
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+
+
+def _say(label: str, style: str, message: str) -> None:
+    """``label`` in ``style``, then ``message`` as plain text."""
+    err.print(Text.assemble((label, style), " ", message))
 
 
 class Backend(str, Enum):
@@ -60,7 +68,7 @@ def main() -> None:
 
 def _fail(message: str) -> NoReturn:
     """Report a usage or input problem and stop with exit code 2 (1 is kept for "some inputs failed")."""
-    err.print(f"[red]error:[/red] {message}")
+    _say("error:", "red", message)
     raise typer.Exit(2)
 
 
@@ -116,6 +124,8 @@ def score(
         writer = OutputWriter(output, fmt.value, resume=resume)
     except ValueError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}")
     if writer.done:
         err.print(f"resuming: {sum(writer.done.values())} articles already scored in {output}.partial are skipped")
     progress = Progress(
@@ -134,23 +144,32 @@ def score(
 
         def show(item: Article | InputError) -> None:
             if isinstance(item, InputError):
-                err.print(f"[yellow]skipped[/yellow] {item.source}: {item.message}", markup=True, highlight=False)
+                _say("skipped", "yellow", f"{item.where}: {item.message}")
             else:
                 progress.advance(task)
 
         items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
         try:
             score_into(writer, items, model, spec, workers or min(default_threads(), DEFAULT_WORKERS_CAP), result, show)
+        except OSError as exc:
+            # A full disk, a directory made read-only during the run: what is written stays.
+            kept = f"; {result.articles} articles are in {result.kept}, rerun with --resume to continue" if result.kept else ""
+            _fail(f"cannot write the output ({exc.filename or output}): {exc.strerror or exc}{kept}")
         except BaseException:
             if result.kept is not None:
-                err.print(f"[yellow]interrupted:[/yellow] {result.articles} articles are in {result.kept}; rerun with --resume to continue")
+                _say("interrupted:", "yellow", f"{result.articles} articles are in {result.kept}; rerun with --resume to continue")
             raise
-    if result.outlets:
+    # Side files go beside the output; a batch written to standard output leaves none in the current
+    # directory (its failures are printed above) unless --errors names a file.
+    if result.outlets and output is not None:
         write_outlets(outlets_path(output), result.outlets)
         err.print(f"per-outlet profiles of {len(result.outlets.by_outlet)} outlets → {outlets_path(output)}")
-    failed_path = errors_path or batch_errors_path(output)
-    if result.failures:
-        write_errors(failed_path, result.failures)
+    failed_path = errors_path or (batch_errors_path(output) if output is not None else None)
+    if failed_path is not None:
+        if result.failures:
+            write_errors(failed_path, result.failures)
+        else:
+            failed_path.unlink(missing_ok=True)  # a list from an earlier run would describe this one wrongly
     _summary(result, output, failed_path, model.name)
     if result.failures:
         raise typer.Exit(1)
@@ -195,7 +214,7 @@ def _score_on_ray(
     )
 
 
-def _summary(result: BatchResult, output: Path | None, errors_path: Path, model_name: str) -> None:
+def _summary(result: BatchResult, output: Path | None, errors_path: Path | None, model_name: str) -> None:
     labels, n_sentences = result.labels, result.sentences
     table = Table(title=f"scored with {model_name}", show_header=True)
     table.add_column("label")
@@ -210,7 +229,7 @@ def _summary(result: BatchResult, output: Path | None, errors_path: Path, model_
         f"{result.articles} articles, {n_sentences} sentences in {result.seconds:.1f} s ({rate:.0f} sentences/s) → {output or 'stdout'}"
     )
     if result.failures:
-        err.print(f"[red]{len(result.failures)} inputs failed[/red], listed in {errors_path}")
+        _say(f"{len(result.failures)} inputs failed,", "red", f"listed in {errors_path}" if errors_path else "listed above")
 
 
 @app.command()
@@ -231,19 +250,19 @@ def report(
                 for item in iter_jsonl(path):
                     if isinstance(item, LineError):
                         failures.append(item.message)
-                        err.print(f"[yellow]skipped[/yellow] {item.message}", highlight=False)
+                        _say("skipped", "yellow", item.message)
                     else:
                         yield item
             except OSError as exc:
                 failures.append(f"{path}: {exc.strerror or exc}")
-                err.print(f"[red]error:[/red] {path}: {exc.strerror or exc}", highlight=False)
+                _say("error:", "red", f"{path}: {exc.strerror or exc}")
 
     result = write_report(records(), output, failures, review=review)
     for message in result.failures[len(failures) :]:
-        err.print(f"[yellow]not rendered[/yellow] {message}", highlight=False)
+        _say("not rendered", "yellow", message)
     err.print(f"{len(result.pages)} article pages and {result.index}")
     if result.failures:
-        err.print(f"[red]{len(result.failures)} records not rendered[/red] (listed at the end of index.html)")
+        _say(f"{len(result.failures)} records not rendered", "red", "(listed at the end of index.html)")
         raise typer.Exit(1)
 
 
@@ -282,7 +301,7 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(results, indent=2))
         return
-    out = Console()
+    out = Console(markup=False, highlight=False)
     names = list(results)
     table = Table(title=f"{gold_path} ({results[names[0]]['sentences']} sentences)")
     table.add_column("label")
@@ -368,7 +387,7 @@ def import_annotations(
         _fail(str(exc))
     write_jsonl(output, result.articles)
     for skip in result.skipped:
-        err.print(f"[yellow]skipped[/yellow] {skip.where}: {skip.reason}", highlight=False)
+        _say("skipped", "yellow", f"{skip.where}: {skip.reason}")
     err.print(f"{len(result.articles)} articles, {result.sentences} labelled sentences → {output}; {len(result.skipped)} skipped")
     if not result.articles:
         raise typer.Exit(1)
@@ -419,7 +438,7 @@ def suggest(
         table.add_column(column)
     for s in picks:
         table.add_row(s.article_id, str(s.sentence_index), s.label, f"{s.uncertainty:.2f}", s.sentence[:100])
-    Console(soft_wrap=False).print(table)
+    Console(soft_wrap=False, markup=False, highlight=False).print(table)
     if output:
         with atomic_writer(output) as handle:
             handle.writelines(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in picks)
@@ -440,7 +459,7 @@ def models_list() -> None:
         table.add_column(column)
     for e in list_models():
         table.add_row("*" if e.is_default else "", e.name, e.kind, "–" if e.macro_f1 is None else f"{e.macro_f1:.3f}")
-    Console().print(table)
+    Console(markup=False, highlight=False).print(table)
 
 
 @models_app.command("use")
@@ -454,6 +473,6 @@ def models_use(
     try:
         entry = use_model(name, force=force)
     except ModelError as exc:
-        err.print(f"[red]refused:[/red] {exc}")
+        _say("refused:", "red", str(exc))
         raise typer.Exit(1) from None
     err.print(f"default model is now {entry.name}" + (f" (macro-F1 {entry.macro_f1:.3f})" if entry.macro_f1 is not None else ""))

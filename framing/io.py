@@ -7,7 +7,9 @@ it and says what is wrong, and the items after it are still read.
 from __future__ import annotations
 
 import csv
+import fcntl
 import glob
+import hashlib
 import io
 import os
 import re
@@ -45,6 +47,13 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}"
+
+    @property
+    def where(self) -> str:
+        """The source, with the article id when the source alone does not name the article."""
+        if self.article_id and self.article_id not in self.source:
+            return f"{self.source} (id {self.article_id!r})"
+        return self.source
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "id": self.article_id, "error": self.message}
@@ -93,7 +102,7 @@ def _read_file(path: Path, columns: Columns) -> Iterator[Item]:
     if suffix in JSONL_SUFFIXES:
         for item in _from_lines(iter_jsonl(path)):
             if isinstance(item, Article):
-                # Where it came from: two files may use the same ids (and --resume must tell them apart).
+                # Where it came from: two files may use the same ids, and a refused record is named by it.
                 item.meta.setdefault("path", str(path))
             yield item
         return
@@ -182,7 +191,7 @@ def _read_table(path: Path, columns: Columns) -> Iterator[Item]:
             }
             meta["path"] = name
             meta["row"] = number
-            yield Article(id=article_id, text=text, meta=meta)
+            yield Article(id=article_id, text=text, meta=meta, origin=where)
     except (UnicodeDecodeError, csv.Error) as exc:
         yield InputError(f"{name} row {number + 1}", f"cannot read the rest of the table: {exc}")
 
@@ -203,7 +212,7 @@ def _read_stdin() -> Iterator[Item]:
 def _from_lines(items: Iterator[Article | LineError]) -> Iterator[Item]:
     for item in items:
         if isinstance(item, LineError):
-            yield InputError(f"{item.path} line {item.line}", item.message)
+            yield InputError(f"{item.path} line {item.line}", item.reason)
         else:
             yield item
 
@@ -303,8 +312,7 @@ def _checked(items: Iterator[Item], max_chars: int) -> Iterator[Item]:
         if isinstance(item, Article):
             problem = check_article(item, max_chars)
             if problem:
-                where = str(item.meta.get("path", item.id)) + (f" row {item.meta['row']}" if "row" in item.meta else "")
-                yield InputError(where, problem, item.id)
+                yield InputError(item.origin or str(item.meta.get("path", item.id)), problem, item.id)
                 continue
         yield item
 
@@ -343,8 +351,14 @@ def sentence_rows(article: Article) -> Iterator[dict[str, Any]]:
 
 
 def article_key(article: Article) -> str:
-    """What identifies an article in a batch, for ``--resume``: its id and the file it came from."""
-    return f"{article.meta.get('path', '')}\x00{article.id}"
+    """What identifies an article in a batch, for ``--resume``: its id and a digest of its text. Not the
+    path it came from, which can be spelled many ways (relative, absolute, through a link)."""
+    return _key(article.id, article.text)
+
+
+def _key(article_id: Any, text: Any) -> str:
+    digest = hashlib.sha256(str(text).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{article_id}\x00{digest}"
 
 
 def partial_path(path: str | Path) -> Path:
@@ -375,8 +389,8 @@ def read_partial(path: Path) -> Resumed:
             try:
                 record = json.loads(line)
                 meta = record.get("meta") or {}
-                key = f"{meta.get('path', '')}\x00{record['id']}"
-            except (ValueError, KeyError, TypeError, AttributeError):
+                key = _key(record["id"], record["text"])
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 break
             if not line.endswith(b"\n"):
                 break
@@ -411,6 +425,9 @@ class OutputWriter:
         if resume and (path is None or fmt != "jsonl"):
             raise ValueError("--resume needs a JSONL output file (-o OUT.jsonl); convert to CSV or Parquet afterwards")
         self.path, self.fmt = (Path(path) if path is not None else None), fmt
+        if self.path is not None and self.path.is_dir():
+            # Found now, not when the whole batch is scored and the output cannot be moved into place.
+            raise ValueError(f"{self.path} is a directory: give a file name for the output (-o {self.path / ('scored.' + fmt)})")
         self.resumed = Resumed(Counter(), [])
         self._written = 0
         self._partial: Path | None = None
@@ -422,12 +439,18 @@ class OutputWriter:
                 # A finished output: resuming it appends what is new (nothing, if the inputs are the same).
                 os.replace(self.path, self._partial)
             if resume and self._partial.exists():
-                self.resumed = read_partial(self._partial)
                 self._handle = open(self._partial, "a", encoding="utf-8", newline="")
-            elif self._partial.exists():
-                raise ValueError(f"{self._partial} holds an interrupted run: add --resume to continue it, or delete it to start over")
+                self._lock()  # before reading: the cut of a half-written last line must not hit a live writer
+                self.resumed = read_partial(self._partial)
             else:
-                self._handle = open(self._partial, "w", encoding="utf-8", newline="")
+                try:
+                    # "x": of two runs started at once, the second finds the first's file, never truncates it.
+                    self._handle = open(self._partial, "x", encoding="utf-8", newline="")
+                except FileExistsError:
+                    raise ValueError(
+                        f"{self._partial} holds an interrupted run: add --resume to continue it, or delete it to start over"
+                    ) from None
+                self._lock()
         else:
             self._cm = atomic_writer(self.path, "wb" if fmt == "parquet" else "w") if self.path is not None else nullcontext(sys.stdout)
             self._handle = self._cm.__enter__()
@@ -436,6 +459,17 @@ class OutputWriter:
         if fmt == "csv":
             self._csv = csv.DictWriter(self._handle, fieldnames=SENTENCE_COLUMNS)
             self._csv.writeheader()
+
+    def _lock(self) -> None:
+        """Hold an exclusive lock on the partial output for as long as this writer lives (the system
+        drops it when the process ends, however it ends): a second writer is refused."""
+        try:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.close()
+            raise ValueError(
+                f"{self._partial} is being written by another framing score right now; wait for it to end, then --resume"
+            ) from None
 
     @property
     def done(self) -> Counter[str]:

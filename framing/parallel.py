@@ -9,8 +9,11 @@ score 1.1–1.5× faster than one two-thread process (``benchmarks/score_speed.p
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
+import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,7 +29,24 @@ _MODEL: SentenceModel | None = None  # each worker's own model, loaded once by _
 
 def _start(spec: ModelSpec, threads: int) -> None:
     global _MODEL
+    _die_with_parent()
+    # Ctrl-C reaches the whole process group: the parent stops the batch and ends the workers. A worker
+    # that took the signal itself would look like a crashed worker, whose batch the parent scores again.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _MODEL = spec.load(threads)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when its parent dies, however it dies (``kill -9`` included), so no
+    worker outlives a killed batch. Elsewhere the pool's own shutdown is all there is."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _score(batch: list[Article]) -> list[Article | InputError]:
@@ -72,8 +92,21 @@ def score_parallel(
                 yield from _result(pending.popleft(), model)
         while pending:
             yield from _result(pending.popleft(), model)
+    except BaseException:
+        # Ctrl-C, SIGTERM turned into an exception, or the consumer gone: end the workers now instead of
+        # waiting for the batches they hold (that wait was over ten minutes on a large input).
+        _terminate(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no public way to stop running tasks; its worker processes are the only handle.
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
+    for process in list((pool._processes or {}).values()):
+        process.join(timeout=5)
 
 
 def _result(

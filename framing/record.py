@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -263,6 +263,8 @@ class Article:
     so that a read → write round trip loses nothing."""
     techniques: list[TechniqueSpan] | None = None
     profile: ArticleProfile | None = None
+    origin: str | None = field(default=None, repr=False, compare=False)
+    """Where the record was read ("file.jsonl line 3", "table.csv row 2"), for messages; never written."""
 
     def sentence_text(self, sentence: Sentence) -> str:
         return self.text[sentence.start : sentence.end]
@@ -393,47 +395,74 @@ class LineError:
     path: str
     line: int
     message: str
+    """What is wrong, prefixed with where ("file.jsonl line 3: ...")."""
 
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def reason(self) -> str:
+        """What is wrong, without where."""
+        return self.message.removeprefix(f"{self.path} line {self.line}: ")
 
-def iter_jsonl(path: str | Path, *, lines: Iterator[str] | None = None) -> Iterator[Article | LineError]:
-    """Read articles from a JSONL file, yielding a ``LineError`` for each bad line instead of stopping.
+
+def iter_jsonl(path: str | Path, *, lines: Iterable[str | bytes] | None = None) -> Iterator[Article | LineError]:
+    """Read articles from a JSONL file, yielding a ``LineError`` for each bad line instead of stopping:
+    a line that is not UTF-8, not JSON (or nested too deeply to read), not valid Unicode (a lone
+    surrogate escape), or not an article record fails alone, and the lines after it are still read.
 
     ``lines`` replaces reading ``path`` (used for standard input); ``path`` then only names the source.
     """
     name = str(path)
     if lines is None:
-        with open(path, encoding="utf-8", errors="strict", newline="") as handle:
+        with open(path, "rb") as handle:
+            # Split on "\n" only: U+2028 and U+0085 are text inside a record, not line ends.
             yield from _iter_lines(name, handle)
     else:
         yield from _iter_lines(name, lines)
 
 
-def _iter_lines(name: str, lines: Any) -> Iterator[Article | LineError]:
-    number = 0
-    while True:
-        number += 1
-        try:
-            line = next(lines)
-        except StopIteration:
-            return
-        except UnicodeDecodeError as exc:
-            yield LineError(name, number, f"{name} line {number}: not valid UTF-8 ({exc.reason})")
-            return
+def _iter_lines(name: str, lines: Iterable[str | bytes]) -> Iterator[Article | LineError]:
+    for number, raw in enumerate(lines, start=1):
+        where = f"{name} line {number}"
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield LineError(name, number, f"{where}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})")
+                continue
+        else:
+            line = raw
         if not line.strip():
             continue
-        where = f"{name} line {number}"
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             yield LineError(name, number, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:
+            yield LineError(name, number, f"{where}: JSON nested too deeply to be an article record")
+            continue
+        # A lone surrogate escape ("\\ud800") is valid JSON but not text: it could never be written back.
+        if "\\ud" in line.lower() and not _encodable(data):
+            yield LineError(name, number, f"{where}: holds an unpaired surrogate escape (\\ud800-\\udfff), not valid Unicode text")
+            continue
         try:
-            yield Article.from_dict(data, where)
+            article = Article.from_dict(data, where)
+            article.origin = where
+            yield article
         except RecordError as exc:
             yield LineError(name, number, str(exc))
+        except RecursionError:
+            yield LineError(name, number, f"{where}: nested too deeply to be an article record")
+
+
+def _encodable(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_jsonl(path: str | Path) -> list[Article]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from framing.annotations import import_file
@@ -30,20 +32,75 @@ def test_csv_imports_leave_spans_unknown(tmp_path: Path) -> None:
     assert gold_spans(marked) == []  # a fully annotated sentence without spans says "no source here"
 
 
-def test_label_studio_offsets_are_utf16(tmp_path: Path) -> None:
+def _seed_task_with_emoji(seed: Article) -> tuple[Article, dict]:
+    """The seed annotation with an emoji in its first sentence, as current Label Studio exports it:
+    region offsets in code points, each region with its own text."""
+    text = seed.text.replace("date", "date 🔥", 1)
+    shift = len("date 🔥") - len("date")
+    at = seed.text.index("date") + len("date")
+    moved = lambda i: i + shift if i >= at else i  # noqa: E731
+    result = []
+    for n, s in enumerate(seed.sentences):
+        start, end = moved(s.start), moved(s.end)
+        result.append({"id": f"s{n}", "from_name": "label", "to_name": "text", "type": "labels",
+                       "value": {"start": start, "end": end, "text": text[start:end], "labels": [s.label]}})
+    article = Article("seed", text, {}, [Sentence(moved(s.start), moved(s.end), s.label) for s in seed.sentences])
+    return article, {"data": {"id": "seed", "text": text}, "annotations": [{"result": result}]}
+
+
+def test_label_studio_regions_are_code_points_with_utf16_exports_still_read(seed: Article, tmp_path: Path) -> None:
+    """A real export of the seed annotation (an emoji before the regions) imported 0 of 48 labels: its
+    code-point offsets were read as UTF-16 units. Both readings are accepted where the text matches."""
+    from framing.annotations import _from_utf16, export_tasks
+
+    article, task = _seed_task_with_emoji(seed)
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps([task]), encoding="utf-8")
+    imported = import_file(path, "labelstudio")
+    assert not imported.skipped and imported.sentences == len(seed.sentences) == 48
+    assert [(s.start, s.end, s.label) for s in imported.articles[0].sentences] == [(s.start, s.end, s.label) for s in article.sentences]
+    # An older export counted UTF-16 units (the emoji twice): read too, by the text each region holds.
+    to_utf16 = {py: u for u, py in reversed(list(enumerate(_from_utf16(article.text) or [])))}
+    for region in task["annotations"][0]["result"]:
+        region["value"]["start"], region["value"]["end"] = to_utf16[region["value"]["start"]], to_utf16[region["value"]["end"]]
+    path.write_text(json.dumps([task]), encoding="utf-8")
+    assert import_file(path, "labelstudio").sentences == 48
+    # Our export uses code points, like current Label Studio.
+    exported = json.loads(export_tasks([article], "labelstudio"))[0]["predictions"][0]["result"]
+    assert all(article.text[r["value"]["start"] : r["value"]["end"]] == r["value"]["text"] for r in exported)
+
+
+def test_one_bad_region_or_task_is_skipped_alone(seed: Article, tmp_path: Path) -> None:
+    article, task = _seed_task_with_emoji(seed)
+    task["annotations"][0]["result"][5]["value"]["text"] = "text that is not there"
+    task["annotations"][0]["result"][6]["value"] = "not an object"
+    broken = [task, {"data": {"text": "x"}, "annotations": ["not an object"]}, "not a task", {"data": {"text": 5}}]
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    imported = import_file(path, "labelstudio")
+    assert imported.sentences == 46 and len(imported.articles) == 1
+    reasons = " | ".join(f"{s.where}: {s.reason}" for s in imported.skipped)
+    assert "task 1 region 6" in reasons and "task 1 region 7" in reasons and "task 3" in reasons and "task 4" in reasons
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(ValueError, match="nested too deeply"):
+        import_file(nested, "labelstudio")
+    doccano = tmp_path / "d.jsonl"
+    doccano.write_text(json.dumps({"text": 7, "label": []}) + "\n" + "[" * 100_000 + "\n" + json.dumps({"text": "ok", "label": [[0, 2, "other"]]}) + "\n", encoding="utf-8")
+    imported = import_file(doccano, "doccano")
+    assert len(imported.articles) == 1 and len(imported.skipped) == 2
+
+
+def test_doccano_round_trip_keeps_texts_with_line_separators(tmp_path: Path) -> None:
+    """U+2028 and U+0085 inside a text split the JSONL line in two on the way back: articles were lost."""
     from framing.annotations import export_tasks
 
-    text = "Breaking 🔥 news. The minister said the talks would resume."
-    second = text.index("The")
-    article = Article("e", text, {}, [Sentence(0, second - 1, "other"), Sentence(second, len(text), "attributed_claim")])
-    tasks = json.loads(export_tasks([article], "labelstudio"))
-    regions = tasks[0]["predictions"][0]["result"]
-    assert regions[1]["value"]["start"] == second + 1  # the emoji is two UTF-16 units
-    tasks[0]["annotations"] = [{"result": regions}]
-    path = tmp_path / "ls.json"
-    path.write_text(json.dumps(tasks), encoding="utf-8")
-    [back] = import_file(path, "labelstudio").articles
-    assert [(s.start, s.end, s.label) for s in back.sentences] == [(s.start, s.end, s.label) for s in article.sentences]
+    text = "The minister said\u2028the talks would resume.\u0085 Officials agreed."
+    article = Article("ls", text, {}, [Sentence(0, len(text), "attributed_claim")])
+    path = tmp_path / "d.jsonl"
+    path.write_text(export_tasks([article], "doccano"), encoding="utf-8")
+    imported = import_file(path, "doccano")
+    assert not imported.skipped and imported.articles[0].text == text
 
 
 def test_technique_spans_travel_through_label_studio_and_doccano(tmp_path: Path) -> None:

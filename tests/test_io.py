@@ -130,12 +130,18 @@ def test_tables_and_globs(tmp_path: Path) -> None:
 TEXT = "The minister said the talks would resume on Monday in the capital city."
 
 
-def test_same_id_in_two_jsonl_files_are_different_articles(tmp_path: Path) -> None:
-    for name in ("a.jsonl", "b.jsonl"):
-        (tmp_path / name).write_text(json.dumps({"id": "1", "text": TEXT}) + "\n", encoding="utf-8")
+def test_resume_key_is_the_id_and_text_not_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two articles with one id but other texts are two articles; one article read through two spellings
+    of its path (relative, absolute) is one: resuming with the path spelled differently rescored and
+    appended every article already done."""
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "1", "text": TEXT}) + "\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"id": "1", "text": TEXT + " More."}) + "\n", encoding="utf-8")
     a, b = read_inputs([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")])
     assert isinstance(a, Article) and isinstance(b, Article)
     assert article_key(a) != article_key(b)
+    monkeypatch.chdir(tmp_path)
+    [relative] = read_inputs(["a.jsonl"])
+    assert isinstance(relative, Article) and article_key(relative) == article_key(a)
 
 
 def test_a_long_csv_field_does_not_end_the_table(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from framing.model.base import BACKENDS, ModelError, SentenceModel
 
@@ -72,12 +73,40 @@ def load_model(path: str | Path | None = None, backend: str = "onnx-int8", threa
         info = json.loads(info_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelError(f"{info_path}: not valid JSON ({exc.msg})") from None
-    kind = info.get("kind")
+    kind = info.get("kind") if isinstance(info, dict) else None
+    if kind not in ("tfidf-logreg", "transformer-window"):
+        raise ModelError(f"{info_path}: unknown model kind {kind!r}")
+    missing = missing_files(directory, info)
+    if missing:
+        raise ModelError(f"{directory} is incomplete: {', '.join(missing)} missing (a training run that did not finish?)")
+    try:
+        return _load(directory, str(kind), backend, threads)
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - safetensors, tokenizers, ONNX Runtime: each has its own errors
+        # A truncated or damaged weights file: say which model, and what the reader said.
+        raise ModelError(f"cannot read the model in {directory}: {type(exc).__name__}: {str(exc)[:300]}") from None
+
+
+def missing_files(directory: Path, info: dict[str, Any]) -> list[str]:
+    """The files a model of ``info``'s kind needs that ``directory`` lacks (a technique head its info
+    declares included): an incomplete model is never loaded or made the default."""
+    if info.get("kind") == "tfidf-logreg":
+        needed = ["weights.safetensors", "vocabulary.json"]
+    else:
+        encoder = "encoder.safetensors" if (directory / "encoder.safetensors").exists() else "model.safetensors"
+        needed = [encoder, "config.json", "head.safetensors", "tokenizer.json"]
+        if info.get("techniques"):
+            needed.append("techniques.safetensors")
+    return [name for name in needed if not (directory / name).is_file()]
+
+
+def _load(directory: Path, kind: str, backend: str, threads: int | None) -> SentenceModel:
     if kind == "tfidf-logreg":
         from framing.model.baseline import BaselineModel
 
         return BaselineModel.load(directory)
-    if kind == "transformer-window" and backend == "torch":
+    if backend == "torch":
         import torch
 
         from framing.model.torch_model import TransformerModel
@@ -85,8 +114,6 @@ def load_model(path: str | Path | None = None, backend: str = "onnx-int8", threa
         if threads:
             torch.set_num_threads(threads)
         return TransformerModel.load(directory)
-    if kind == "transformer-window":
-        from framing.model.onnx_model import OnnxModel
+    from framing.model.onnx_model import OnnxModel
 
-        return OnnxModel.load(directory, backend, threads)
-    raise ModelError(f"{info_path}: unknown model kind {kind!r}")
+    return OnnxModel.load(directory, backend, threads)

@@ -138,26 +138,63 @@ def graph_key(directory: Path, int8: bool, techniques: bool) -> str:
     return digest.hexdigest()[:32]
 
 
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by no one else: a file nobody else can have replaced."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _trusted(path: Path, digest_path: Path) -> bytes | None:
+    """The cached graph, when the cache is this user's alone and the graph is the one exported: its
+    SHA-256 equals the one recorded beside it at export. Anything else is not used."""
+    if not (_private(path.parent) and _private(path) and _private(digest_path)):
+        return None
+    try:
+        graph, recorded = path.read_bytes(), digest_path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return graph if hashlib.sha256(graph).hexdigest() == recorded else None
+
+
 def cached_graph(directory: Path, int8: bool, techniques: bool) -> tuple[Path, bytes]:
-    """The scoring graph of ``directory``, from the cache or exported (and cached). A cache that cannot be
-    written (read-only home, full disk) only costs the export on every load."""
+    """The scoring graph of ``directory``, from the cache or exported (and cached). A cached graph is used
+    only when ``_trusted``; otherwise it is exported again and replaced. A cache that cannot be written
+    (read-only home, full disk) only costs the export on every load."""
     path = cache_dir() / f"scoring-{graph_key(directory, int8, techniques)}{'-int8' if int8 else ''}.onnx"
-    if path.is_file():
-        return path, path.read_bytes()
+    digest_path = path.with_name(path.name + ".sha256")
+    cached = _trusted(path, digest_path)
+    if cached is not None:
+        return path, cached
     graph = export_onnx(directory, techniques)
     if int8:
         graph = quantize_int8(graph)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.parent.stat().st_uid == os.getuid():
+            path.parent.chmod(0o700)
+        # The graph first, then its digest: a kill between the two leaves a graph without a digest,
+        # which is exported again next time rather than trusted.
+        _write_whole(path, graph)
+        _write_whole(digest_path, hashlib.sha256(graph).hexdigest().encode("ascii") + b"\n")
+    except OSError:
+        pass
+    return path, graph
+
+
+def _write_whole(path: Path, data: bytes) -> None:
     part = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as handle:
             part = Path(handle.name)
-            handle.write(graph)
-        os.replace(part, path)  # whole or absent: a reader never sees half a graph
+            handle.write(data)
+        os.replace(part, path)  # whole or absent: a reader never sees half a file
     except OSError:
         if part is not None:
             part.unlink(missing_ok=True)
-    return path, graph
+        raise
 
 
 def _session(graph: bytes, threads: int) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 from framing.files import atomic_writer
 from framing.model.base import ModelError
-from framing.model.loader import models_dir
+from framing.model.loader import missing_files, models_dir
 
 QUALITY_SET = "annotations-test"
 """The held-out set whose macro-F1 decides whether a model may replace the default."""
@@ -84,11 +84,15 @@ def comparison(new: ModelEntry, current: ModelEntry) -> tuple[str, float, float]
 
 def use_model(name: str, force: bool = False) -> ModelEntry:
     """Make ``name`` the default model. Refuses one whose held-out macro-F1 is lower than the current
-    default's on the same data (or that cannot be compared), unless ``force``."""
+    default's on the same data (or that cannot be compared), unless ``force``; refuses an incomplete
+    model (a file it needs is missing) even then."""
     entries = {e.name: e for e in list_models()}
     if name not in entries:
         raise ModelError(f"no model named {name!r} in {models_dir()} (have: {', '.join(sorted(entries)) or 'none'})")
     new = entries[name]
+    missing = missing_files(models_dir() / name, new.info)
+    if missing:
+        raise ModelError(f"{name} is incomplete ({', '.join(missing)} missing): it cannot become the default")
     current = next((e for e in entries.values() if e.is_default), None)
     if current is not None and current.name != name and not force:
         compared = comparison(new, current)
