@@ -6,8 +6,10 @@ cd "$(dirname "$0")"
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    # Wait for another apt or dpkg run (an unattended upgrade) instead of failing on its lock.
+    lock="-o DPkg::Lock::Timeout=600"
+    $sudo apt-get $lock update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get $lock install -y -qq chromium >/dev/null
 fi
 python3 -m venv .venv
 .venv/bin/pip install -q -e ".[dev]"

@@ -151,7 +151,8 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
     # table; let check_article refuse it on its own instead.
     csv.field_size_limit(max(csv.field_size_limit(), 16 * DEFAULT_MAX_CHARS))
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        yield from csv.DictReader(handle)
+        # strict: a quote left open is an error where it shows, not the next rows merged into one field.
+        yield from csv.DictReader(handle, strict=True)
 
 
 def _read_table(path: Path, columns: Columns) -> Iterator[Item]:
@@ -183,6 +184,13 @@ def _read_table(path: Path, columns: Columns) -> Iterator[Item]:
             article_id = str(raw_id) if raw_id not in (None, "") else f"{path.stem}-{number}"
             if not isinstance(text, str):
                 yield InputError(where, f"column {columns.text!r} is empty or not text", article_id)
+                continue
+            if None in row or any(v is None for k, v in row.items() if k is not None):
+                # A row with more or fewer fields than the header: a quote opened in it (or before) has
+                # swallowed line breaks, and its fields are not where the header says.
+                yield InputError(
+                    where, f"its fields do not line up with the {len(header)} columns of the header (an unclosed quote?)", article_id
+                )
                 continue
             meta = {
                 k: v
@@ -224,6 +232,9 @@ def decode_text(data: bytes, name: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data[:8192]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         raise InputError(name, "binary file (contains NUL bytes), not a text article")
     try:
         return data.decode("utf-8")
@@ -232,6 +243,22 @@ def decode_text(data: bytes, name: str) -> str:
             name,
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); re-encode it, e.g. `iconv -f cp1252 -t utf-8`",
         ) from None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark (Windows tools do): mostly Latin text has a NUL in
+    every other byte, on the odd bytes for little-endian and the even ones for big-endian."""
+    head = data[:8192]
+    if len(head) < 4 or len(data) % 2:
+        return None
+    odd, even = head[1::2].count(0) / (len(head) // 2), head[0::2].count(0) / (len(head) // 2)
+    encoding = "utf-16-le" if odd > 0.6 and even < 0.05 else "utf-16-be" if even > 0.6 and odd < 0.05 else None
+    if encoding is None:
+        return None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 _TAG = re.compile(r"<(?:html|body|div|p|span|script|head|meta|a|br|!doctype)\b[^>]*>", re.IGNORECASE)
