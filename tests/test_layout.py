@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("framing", "training")
-CROSS_CUTTING_TESTS = {"test_layout", "test_same_outputs", "test_shipped_model"}
+CROSS_CUTTING_TESTS = {"test_faults", "test_layout", "test_same_outputs", "test_shipped_model"}
 """Suites about the whole tool rather than one module."""
 
 
