@@ -183,13 +183,13 @@ def attach(article: Article, guesses: list[list[SpanGuess]]) -> Article:
         source = _best(found, "source", cue)
         if sentence.label == "editorial_framing" and cue is None:
             continue
-        sentence.cue = _span(article, cue) if cue else _hedge(article, sentence)
+        sentence.cue = (_span(article, cue) if cue else None) or _hedge(article, sentence)
         if sentence.cue is not None:
             sentence.cue.loaded = bool(LOADED_CUE.search(sentence.cue.text))
-        if source is None:
+        span = _span(article, source, is_source=True) if source is not None else None
+        if span is None or span.start < sentence.start:
             sentence.source = None
             continue
-        span = _span(article, source)
         pronoun = span.text.strip().lower()
         if pronoun in PRONOUNS:
             referent = last_person if PRONOUNS[pronoun] == "person" else last_any
@@ -219,12 +219,34 @@ def _best(found: list[SpanGuess], role: str, near: SpanGuess | None) -> SpanGues
     return min(candidates, key=lambda g: (min(abs(g.end - near.start), abs(g.start - near.end)), -g.score))
 
 
-def _span(article: Article, guess: SpanGuess) -> Span:
+_STRAY_LEAD = re.compile(r"(?:(?:even|let|but|and|so|also|now|then|still|just|only|yet|while|as)\s+)+", re.IGNORECASE)
+_POSSESSIVE_TAIL = re.compile(r"['’]s\b")
+_NAME_BEFORE = re.compile(r"[A-Z][\w.\-’']*(?:\s+[A-Z][\w.\-’']*)*$")
+
+
+def _span(article: Article, guess: SpanGuess, is_source: bool = False) -> Span | None:
+    """The guess as a span of the text, tidied; None when nothing is left of it (a lone quote mark)."""
+    text = article.text
     start, end = guess.start, guess.end
     # Tokenizer offsets never include surrounding space; trailing punctuation is not part of a name.
-    while end > start and article.text[end - 1] in ",.;:'\"’”":
+    while end > start and text[end - 1] in ",.;:'\"’”":
         end -= 1
-    return Span(start, end, article.text[start:end], score=guess.score)
+    if is_source:
+        # A source reads as a name: never "Even John McCain" or "Let Harvard Law Professor ...", and never
+        # the possessive tail "'s military" without the name it belongs to ("Russia's military").
+        lead = _STRAY_LEAD.match(text, start, end)
+        if lead and lead.end() < end:
+            start = lead.end()
+        if _POSSESSIVE_TAIL.match(text, start, end):
+            name = _NAME_BEFORE.search(text, max(0, start - 60), start)
+            if name is None:
+                return None
+            start = name.start()
+    while start < end and text[start].isspace():
+        start += 1
+    if end <= start:
+        return None
+    return Span(start, end, text[start:end], score=guess.score)
 
 
 def _hedge(article: Article, sentence: Sentence) -> Span | None:

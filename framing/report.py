@@ -17,9 +17,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, TemplateError, select_autoescape
 
 from framing.files import atomic_writer
-from framing.profile import OutletTotals, article_profile
+from framing.profile import OutletStats, OutletTotals, article_profile
 from framing.record import Article, ArticleProfile, Sentence, TechniqueSpan
-from framing.taxonomy import KIND_NAMES, LABEL_NAMES, LABEL_STYLE, LABELS
+from framing.taxonomy import KIND_NAMES, LABEL_NAMES, LABEL_STYLE, LABELS, TECHNIQUE_DEFINITIONS, UNCERTAIN_MARGIN
 
 
 @dataclass
@@ -46,6 +46,8 @@ class SentenceView:
     loaded: bool = False
     before: str = ""  # the text between the previous sentence and this one
     techniques: list[tuple[str, float]] = field(default_factory=list)
+    uncertain: bool = False
+    """The two most likely labels are within ``UNCERTAIN_MARGIN``: where a reviewer should start."""
 
 
 @dataclass
@@ -58,7 +60,7 @@ class ArticlePage:
 
     @property
     def title(self) -> str:
-        return str(self.article.meta.get("title") or self.article.id)
+        return headline(self.article)
 
     @property
     def review_key(self) -> str:
@@ -95,13 +97,47 @@ def _pieces(article: Article, sentence: Sentence, techniques: list[TechniqueSpan
     return pieces
 
 
+def headline(article: Article) -> str:
+    """What names an article for a reader: its title, else the first line of its text, else its id."""
+    title = article.meta.get("title")
+    if title:
+        return str(title)
+    first = article.text.strip().split("\n", 1)[0].strip()
+    return first[:150] + ("…" if len(first) > 150 else "") if first else article.id
+
+
+def _uncertain(probs: dict[str, float] | None) -> bool:
+    if not probs:
+        return False
+    top = sorted(probs.values(), reverse=True)
+    return len(top) > 1 and top[0] - top[1] < UNCERTAIN_MARGIN
+
+
+_BLANK_LINES = re.compile(r"\n[^\S\n]*(?:\n[^\S\n]*)+")
+
+
+def _between(text: str) -> str:
+    """The text between two sentences, shown with at most one empty line (runs of empty lines in an
+    article left large gaps in the page)."""
+    return _BLANK_LINES.sub("\n\n", text)
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened to whole words: the page never cuts a word in two ("mp" inside "Pompeo")."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return start, end
+
+
 def article_page(article: Article) -> ArticlePage:
     """The view of one scored article that the page template renders."""
     if any(s.label is None for s in article.sentences):
         raise ValueError(f"article {article.id!r} is not scored (sentences without a label): run `framing score` first")
     # A profile this version could not read (another version's, or edited by hand) is recomputed.
     page = ArticlePage(article, page_filename(article.id), article.profile or article_profile(article))
-    techniques = article.techniques or []
+    techniques = [TechniqueSpan(*_whole_words(article.text, t.start, t.end), t.technique, t.prob) for t in article.techniques or []]
     pos = 0
     for i, s in enumerate(article.sentences):
         src = s.source
@@ -116,12 +152,13 @@ def article_page(article: Article) -> ArticlePage:
                 kind=(src.kind or "") if src else ("unattributed" if s.cue is not None and s.label == "attributed_claim" else ""),
                 cue=s.cue.text if s.cue else "",
                 loaded=bool(s.cue and s.cue.loaded),
-                before=article.text[pos : s.start],
+                before=_between(article.text[pos : s.start]),
                 techniques=[(t.technique, t.prob or 0.0) for t in techniques if t.start < s.end and s.start < t.end],
+                uncertain=_uncertain(s.probs),
             )
         )
         pos = s.end
-    page.tail = article.text[pos:]
+    page.tail = _between(article.text[pos:])
     return page
 
 
@@ -139,18 +176,41 @@ def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("framing", "templates"), autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True
     )
-    env.globals.update(LABELS=LABELS, LABEL_NAMES=LABEL_NAMES, LABEL_STYLE=LABEL_STYLE, KIND_NAMES=KIND_NAMES)
+    env.globals.update(
+        LABELS=LABELS, LABEL_NAMES=LABEL_NAMES, LABEL_STYLE=LABEL_STYLE, KIND_NAMES=KIND_NAMES, TECHNIQUE_DEFINITIONS=TECHNIQUE_DEFINITIONS
+    )
     return env
+
+
+def _review_record(article: Article) -> dict[str, Any]:
+    """What a review page exports from: the record without its profile (recomputed after corrections)."""
+    record = article.to_dict()
+    record.pop("profile", None)
+    return record
 
 
 def render_article(page: ArticlePage, index_href: str | None = "index.html", review: bool = False) -> str:
     """The page of one article; ``review`` adds the controls to correct labels and export the corrections."""
-    record = page.article.to_dict() if review else None
+    record = _review_record(page.article) if review else None
     return _environment().get_template("article.html.j2").render(page=page, index_href=index_href, review=review, record=record)
 
 
-def render_index(rows: list[dict[str, Any]], outlets: list[dict[str, Any]], failures: list[str]) -> str:
-    return _environment().get_template("index.html.j2").render(rows=rows, outlets=outlets, failures=failures)
+def render(article: Article) -> str:
+    """A scored article as an HTML fragment with the report's marks (labels, sources, cues, techniques)
+    and its CSS inline, for a notebook or any page: what displaCy gives spaCy users. Loads nothing."""
+    return _environment().get_template("fragment.html.j2").render(page=article_page(article))
+
+
+def render_index(
+    rows: list[dict[str, Any]],
+    outlets: list[dict[str, Any]],
+    failures: list[str],
+    totals: dict[str, Any] | None = None,
+    review: bool = False,
+) -> str:
+    """The batch index: one row per article, the batch totals, the outlets; with ``review``, the
+    button that exports every reviewed article of the batch as one JSONL."""
+    return _environment().get_template("index.html.j2").render(rows=rows, outlets=outlets, failures=failures, totals=totals, review=review)
 
 
 @dataclass
@@ -170,6 +230,7 @@ def write_report(
     directory.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     outlets = OutletTotals()
+    totals = OutletStats("all")
     failed: list[str] = []
     pages: list[Path] = []
     used: set[str] = set()
@@ -189,24 +250,33 @@ def write_report(
         profile = page.profile
         outlet = str(article.meta.get("outlet") or "")
         outlets.add(outlet, profile)
+        totals.add(profile)
         rows.append(
             {
                 "href": page.filename,
                 "title": page.title,
                 "id": article.id,
                 "outlet": outlet,
+                "date": str(article.meta.get("date") or ""),
                 "sentences": profile.sentences,
                 "editorial": profile.labels["editorial_framing"].share,
                 "attributed": profile.labels["attributed_claim"].share,
+                "reported": profile.labels["reported_fact"].share,
                 "named": profile.attribution.named,
                 "anonymous": profile.attribution.anonymous,
                 "cues": len(profile.framing_cues),
+                "techniques": profile.techniques.spans if profile.techniques else 0,
                 "top_source": profile.sources[0].name if profile.sources else "",
+                "sources": " · ".join(s.name for s in profile.sources),
+                "uncertain": sum(v.uncertain for v in page.sentences),
+                # The index exports every reviewed article: it needs each page's record and review key.
+                "review_key": page.review_key if review else "",
+                "record": _review_record(article) if review else None,
             }
         )
     rows.sort(key=lambda r: -r["editorial"])
     failed = [*(read_failures or []), *failed]
     index = directory / "index.html"
     with atomic_writer(index) as handle:
-        handle.write(render_index(rows, outlets.to_list(), failed))
+        handle.write(render_index(rows, outlets.to_list(), failed, totals.to_dict() if rows else None, review))
     return ReportResult(pages, index, failed)

@@ -121,9 +121,11 @@ def _split_lines(text: str, start: int, end: int) -> Iterator[Span]:
         following = text[pos:end].lstrip()
         if not line or not following:
             continue
-        if line.endswith(_TERMINAL) and not line.endswith(":"):
+        heading = line.endswith(("…", "...")) and len(line.split()) <= _SHORT_LINE_WORDS
+        if line.endswith(_TERMINAL) and not line.endswith(":") and not heading:
             # syntok keeps "E.U.\npermanently." together on purpose; a capital after a full stop
-            # at a line end would already have been split by syntok itself.
+            # at a line end would already have been split by syntok itself. A short line that trails
+            # off ("Clinton City…") is a section heading: syntok does not cut after an ellipsis.
             continue
         starts_new = following[0].isupper() or following[0].isdigit() or following[0] in "\"“‘'("
         if starts_new and (len(line.split()) <= _SHORT_LINE_WORDS or line.endswith(":")):

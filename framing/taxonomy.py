@@ -65,3 +65,24 @@ TECHNIQUES: tuple[str, ...] = (
 )
 """The 14 techniques of the Propaganda Techniques Corpus (SemEval-2020 Task 11), named exactly as in
 its label files."""
+
+TECHNIQUE_DEFINITIONS: dict[str, str] = {
+    "Appeal_to_Authority": "Treats a claim as true because someone with status or expertise said it, not because of evidence.",
+    "Appeal_to_fear-prejudice": "Pushes a view by stirring fear of a threat or by playing on prejudice against a group.",
+    "Bandwagon,Reductio_ad_hitlerum": "Says many people already agree, or discredits an idea by tying it to a despised person or group.",
+    "Black-and-White_Fallacy": "Offers two options as the only ones when more exist.",
+    "Causal_Oversimplification": "Gives one cause for an outcome that has several.",
+    "Doubt": "Questions the credibility of a person or institution without showing why.",
+    "Exaggeration,Minimisation": "Makes something look larger, better or worse than it is, or plays it down.",
+    "Flag-Waving": "Appeals to patriotism or group identity to support a position.",
+    "Loaded_Language": "Uses words chosen for their emotional charge rather than their meaning.",
+    "Name_Calling,Labeling": "Attaches a label meant to make the audience dislike (or love) its target.",
+    "Repetition": "Repeats a message so that it sticks, not because it adds information.",
+    "Slogans": "A short, catchy phrase that stands in for an argument.",
+    "Thought-terminating_Cliches": "A stock phrase that discourages further thought on the subject.",
+    "Whataboutism,Straw_Men,Red_Herring": "Deflects to another issue, or attacks a distorted version of the opposing view.",
+}
+"""A one-line definition of each technique, in our own words, for the report and the notebook view."""
+
+UNCERTAIN_MARGIN = 0.15
+"""A sentence whose two most likely labels are closer than this is flagged "uncertain" for review."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -157,3 +158,22 @@ def test_training_tags_mark_spans_bio(tiny_transformer_dir, seed: Article) -> No
     # A weakly labelled sentence (no span annotation) teaches the tagger nothing.
     weak = Article(id="w", text="The war goes on.", sentences=[Sentence(0, 16, extra={"targets": {"editorial": 0}})])
     assert set(token_tags(model.windows([weak])[0], [weak])) == {IGNORE}
+
+
+def test_source_spans_read_as_names_and_are_never_empty() -> None:
+    """Sources in the batch index such as "'s military", "Even John McCain", "Let Harvard Law Professor
+    Dershowitz"; a guess that was only a closing quote became an empty span that made the record
+    unreadable by ``framing report``."""
+    text = "Even John McCain said so. Russia's military said no. Let Harvard Law Professor Dershowitz explain it, he said. ’ said it."
+    starts = [0, text.index("Russia"), text.index("Let"), text.index("’")]
+    ends = [text.index(" said so"), text.index(" said no"), text.index(" explain"), text.index("’") + 1]
+    article = Article("n", text, {}, [Sentence(a, b, "attributed_claim") for a, b in zip([0, 26, 53, 111], [25, 52, 110, len(text)])])
+    guesses = []
+    for n, (start, end) in enumerate(zip(starts, ends)):
+        source_start = text.index("'s military") if n == 1 else start
+        guesses.append([SpanGuess("source", source_start, end, 0.9), SpanGuess("cue", end + 1, end + 5, 0.9)])
+    attach(article, guesses)
+    assert [s.source.text if s.source else None for s in article.sentences] == [
+        "John McCain", "Russia's military", "Harvard Law Professor Dershowitz", None,
+    ]
+    assert Article.from_dict(json.loads(article.to_json())).to_dict() == article.to_dict()

@@ -275,3 +275,15 @@ def test_review_removes_a_technique_span(browser, technique_model_dir: Path, tmp
     record = json.loads(exported.read_text(encoding="utf-8"))
     assert record["rejected_techniques"] == [before[n] for n in ids]
     assert record["techniques"] == [t for n, t in enumerate(before) if n not in ids]
+
+
+def test_a_scored_article_renders_itself_in_a_notebook(seed: Article) -> None:
+    """``Article._repr_html_`` and ``framing.render`` give the report's marks, self-contained."""
+    import framing
+
+    article = _scored(seed)
+    html = framing.render(article)
+    assert html == article._repr_html_()
+    assert html.count('class="s ') >= len(article.sentences) and "<mark class=\"src\">" in html and "<style>" in html
+    assert "http" not in html and "<script" not in html and "src=" not in html
+    assert "Dashkin" in html

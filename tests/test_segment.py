@@ -75,3 +75,9 @@ def test_spans_cover_text_in_order(text: str) -> None:
         assert text[start].strip() and text[end - 1].strip()  # spans are stripped
         pos = end
     assert not text[pos:].strip()
+
+
+def test_a_heading_line_that_trails_off_is_not_merged_into_the_next_sentence() -> None:
+    """'Clinton City…' on its own line was joined with the sentence after it."""
+    text = "Clinton City…\nMoving on to Haspel, the nominee said she would serve."
+    assert [text[a:b] for a, b in segment(text)] == ["Clinton City…", "Moving on to Haspel, the nominee said she would serve."]
