@@ -287,3 +287,97 @@ def test_a_scored_article_renders_itself_in_a_notebook(seed: Article) -> None:
     assert html.count('class="s ') >= len(article.sentences) and "<mark class=\"src\">" in html and "<style>" in html
     assert "http" not in html and "<script" not in html and "src=" not in html
     assert "Dashkin" in html
+
+
+def _newsroom_batch(seed: Article, tmp_path: Path) -> Path:
+    """Two scored articles, one with title, outlet and date, one named only by its first line."""
+    titled = _scored(seed)
+    titled.meta.update({"title": "Kremlin claims attack on Putin's helicopter", "date": "2025-05-25"})
+    plain = _scored(seed, outlet=None)
+    plain.id = "plain"
+    plain.meta["model"] = "another-model"  # the same text scored by another model: its own corrections
+    out = tmp_path / "report"
+    write_report([titled, plain], out, review=True)
+    return out
+
+
+@pytest.mark.browser
+def test_index_names_articles_by_headline_with_totals_and_search(browser, seed: Article, tmp_path: Path) -> None:  # noqa: ANN001
+    out = _newsroom_batch(seed, tmp_path)
+    page, errors = open_page(browser, out / "index.html")
+    rows = page.locator("#articles tbody tr")
+    assert rows.count() == 2
+    text = page.locator("#articles").inner_text()
+    assert "Kremlin claims attack on Putin's helicopter" in text and "zerohedge · 2025-05-25" in text
+    assert "date 2025-05-25 The Kremlin" in text  # no title: the first line names the article
+    totals = page.locator("#totals").inner_text()
+    assert "2\narticles" in totals and f"{2 * len(seed.sentences)}\nsentences" in totals
+    share = sum(s.label == "reported_fact" for s in seed.sentences) / len(seed.sentences)
+    assert f"{share * 100:.0f}%\nreported fact" in totals
+    page.locator("#search").fill("dashkin")  # a source of both articles
+    assert page.locator("#articles tbody tr:visible").count() == 2
+    page.locator("#search").fill("helicopter kremlin")
+    assert page.locator("#articles tbody tr:visible").count() == 1 and "1 of 2" in page.locator("#shown").inner_text()
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_counts_follow_a_correction_and_the_index_exports_all_of_them(browser, seed: Article, tmp_path: Path) -> None:  # noqa: ANN001
+    out = _newsroom_batch(seed, tmp_path)
+    context = browser.new_context(accept_downloads=True)
+    pages = sorted(p for p in out.glob("*.html") if p.name != "index.html")
+    page, errors = open_page(context, pages[0])
+    before = int(page.locator('.filters [data-count="other"]').inner_text())
+    first = page.locator("#text .s").first
+    assert first.get_attribute("data-label") == "other"
+    first.click()
+    page.locator('.set-label[data-label="reported_fact"]').click()
+    assert int(page.locator('.filters [data-count="other"]').inner_text()) == before - 1
+    assert int(page.locator('td[data-count="other"]').inner_text()) == before - 1
+    facts = sum(s.label == "reported_fact" for s in seed.sentences) + 1
+    assert page.locator('td[data-share="reported_fact"]').inner_text() == f"{facts / len(seed.sentences) * 100:.0f}%"
+    other, more_errors = open_page(context, pages[1])
+    other.locator("#text .s").nth(2).click()
+    other.locator("#confirm").click()
+    index, index_errors = open_page(context, out / "index.html")
+    with index.expect_download() as info:
+        index.locator("#export-all").click()
+    path = tmp_path / "all.jsonl"
+    info.value.save_as(path)
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 2 and "2 reviewed articles exported" in index.locator("#export-all-status").inner_text()
+    relabelled = next(r for r in records if r["sentences"][0].get("model_label"))
+    assert relabelled["sentences"][0]["label"] == "reported_fact" and relabelled["sentences"][0]["reviewed"]
+    confirmed = next(r for r in records if r is not relabelled)
+    assert [n for n, s in enumerate(confirmed["sentences"]) if s.get("reviewed")] == [2]
+    imported = import_file(path, "jsonl")
+    assert len(imported.articles) == 2
+    assert errors == more_errors == index_errors == []
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_tooltip_never_covers_the_sentence_under_the_pointer(browser, seed: Article, tmp_path: Path) -> None:  # noqa: ANN001
+    out = _newsroom_batch(seed, tmp_path)
+    page_path = sorted(p for p in out.glob("*.html") if p.name != "index.html")[0]
+    for height in (900, 420):  # room below the sentence, and a window so short that the tip goes above
+        page, errors = open_page(browser, page_path)
+        page.set_viewport_size({"width": 1000, "height": height})
+        longest = max(range(len(seed.sentences)), key=lambda i: seed.sentences[i].end - seed.sentences[i].start)
+        sentence = page.locator(f"#s{longest}")
+        sentence.scroll_into_view_if_needed()
+        sentence.hover()
+        tip = page.locator("#tip")
+        assert tip.is_visible()
+        overlap = page.evaluate(
+            """([id]) => {
+                const t = document.getElementById("tip").getBoundingClientRect();
+                return Array.from(document.getElementById(id).getClientRects()).some(r =>
+                    r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom);
+            }""",
+            [f"s{longest}"],
+        )
+        assert not overlap
+        assert errors == []
+        page.close()
