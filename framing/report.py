@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, TemplateError, select_autoescape
 
 from framing.files import atomic_writer
+from framing.model.decode import whole_words
 from framing.profile import OutletStats, OutletTotals, article_profile
 from framing.record import Article, ArticleProfile, Sentence, TechniqueSpan
 from framing.taxonomy import KIND_NAMES, LABEL_NAMES, LABEL_STYLE, LABELS, TECHNIQUE_DEFINITIONS, UNCERTAIN_MARGIN
@@ -122,22 +123,13 @@ def _between(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", text)
 
 
-def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span widened to whole words: the page never cuts a word in two ("mp" inside "Pompeo")."""
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-        start -= 1
-    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
-        end += 1
-    return start, end
-
-
 def article_page(article: Article) -> ArticlePage:
     """The view of one scored article that the page template renders."""
     if any(s.label is None for s in article.sentences):
         raise ValueError(f"article {article.id!r} is not scored (sentences without a label): run `framing score` first")
     # A profile this version could not read (another version's, or edited by hand) is recomputed.
     page = ArticlePage(article, page_filename(article.id), article.profile or article_profile(article))
-    techniques = [TechniqueSpan(*_whole_words(article.text, t.start, t.end), t.technique, t.prob) for t in article.techniques or []]
+    techniques = [TechniqueSpan(*whole_words(article.text, t.start, t.end), t.technique, t.prob) for t in article.techniques or []]
     pos = 0
     for i, s in enumerate(article.sentences):
         src = s.source

@@ -126,6 +126,9 @@ def decode_techniques(
     # A punctuation mark below the threshold should not split a phrase in two.
     merged: list[dict[str, Any]] = []
     for span in out:
+        # Whole words only: a run of word pieces that starts or ends inside a word ("mp" of "Pompeo",
+        # "tamount" of "tantamount") takes the whole word.
+        span["start"], span["end"] = whole_words(text, span["start"], span["end"])
         last = merged[-1] if merged else None
         if (
             last is not None
@@ -138,7 +141,20 @@ def decode_techniques(
         else:
             merged.append(dict(span))
     merged.sort(key=lambda x: (x["start"], x["end"], x["technique"]))
-    return [TechniqueSpan(x["start"], x["end"], x["technique"], x["prob"]) for x in merged]
+    return [TechniqueSpan(x["start"], x["end"], x["technique"], x["prob"]) for x in merged if x["end"] - x["start"] >= MIN_TECHNIQUE_CHARS]
+
+
+MIN_TECHNIQUE_CHARS = 3
+"""Shorter technique spans (a stray "a", "of") are noise, not findings."""
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start``-``end`` widened so that it neither starts nor ends inside a word."""
+    while 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while 0 < end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return start, end
 
 
 MAX_GAP = 3
