@@ -125,6 +125,12 @@ class TransformerConfig(YamlConfig):
     """Candidate global thresholds, chosen on a slice of the PTC train articles (never on dev)."""
     max_minutes: float = 25.0
     """Training stops (and still saves) after this long, so a run fits the 30-minute CPU budget."""
+    checkpoint_dir: str | None = None
+    """Where training saves a checkpoint every ``checkpoint_minutes`` (default: beside the output, as
+    ``<output_dir>.checkpoint``); removed when the model is saved."""
+    checkpoint_minutes: float = 5.0
+    resume: bool = False
+    """Continue from the checkpoint in ``checkpoint_dir`` (``framing train CONFIG --resume``)."""
     annotation_share: float = 1.0
     """Train on this share of our annotated training articles (a fixed subset by id: the learning curve)."""
     polnear_intentions: str = "attributed"
@@ -134,6 +140,8 @@ class TransformerConfig(YamlConfig):
 
     def __post_init__(self) -> None:
         _check_kind(self.kind, "transformer-window")
+        if self.checkpoint_dir is None:
+            self.checkpoint_dir = f"{self.output_dir.rstrip('/')}.checkpoint"
         if not 0.0 < self.annotation_share <= 1.0:
             raise ValueError(f"annotation_share: a share in (0, 1], got {self.annotation_share!r}")
         if self.polnear_intentions not in ("attributed", "masked", "fact"):

@@ -31,7 +31,7 @@ from framing.taxonomy import TECHNIQUES
 from framing.model.torch_model import IGNORE, TransformerModel, WindowClassifier, collate, technique_head
 from framing.model.windows import TAGS, Window
 from framing.model.windows import pad
-from training import data, model_card
+from training import checkpoint, data, model_card
 from training.config import TransformerConfig
 from framing.evaluate import evaluate_model
 
@@ -208,15 +208,29 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
     per_epoch = math.ceil(len(dataset) / config.batch_windows)
     total = max(1, int(per_epoch * config.epochs))
     warmup = max(1, int(total * config.warmup))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
-    )
+
+    def schedule(step: int) -> float:
+        return min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+
+    checkpoints = Path(config.checkpoint_dir) if config.checkpoint_dir else None
+    resumed = checkpoint.load(checkpoints, network, optimizer) if checkpoints is not None and config.resume else None
+    progress = resumed or checkpoint.Progress()
+    if resumed is not None:
+        log(f"resuming at step {progress.step}/{total} ({progress.minutes:.1f} min already spent) from {checkpoints}")
+    # Resumed, the schedule continues where the run stopped (the optimizer's groups kept their initial lr).
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule, last_epoch=progress.step - 1)
     network.train()
-    started = time.perf_counter()
-    step, losses = 0, []
+    started = time.perf_counter() - progress.minutes * 60
+    step, losses, epoch = progress.step, progress.losses, progress.epoch
+    last_saved = time.perf_counter()
     stopped_early = False
     while step < total and not stopped_early:
-        for batch_idx in _batches(dataset, config.batch_windows, rng):
+        if resumed is not None and epoch == progress.epoch and progress.epoch_rng:
+            rng.setstate(progress.epoch_rng)  # the interrupted epoch's batch order, drawn again
+        epoch_rng = checkpoint.rng_state(rng)
+        batches = _batches(dataset, config.batch_windows, rng)
+        skip = progress.batch if resumed is not None and epoch == progress.epoch else 0
+        for done, batch_idx in enumerate(batches[skip:], start=skip + 1):
             rows = dataset[batch_idx]
             windows = _row_windows(rows)
             batch = collate(windows, model.tokenizer.pad_token_id)
@@ -248,13 +262,20 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
             step += 1
             elapsed = time.perf_counter() - started
             if step % 20 == 0 or step == total:
-                log(f"step {step}/{total} loss {np.mean(losses[-20:]):.4f} {elapsed / 60:.1f} min")
+                done_before = progress.step if resumed is not None else 0
+                rate = (elapsed - progress.minutes * 60) / max(1, step - done_before) if resumed is not None else elapsed / step
+                eta = min(rate * (total - step), max(0.0, config.max_minutes * 60 - elapsed))
+                log(f"step {step}/{total} loss {np.mean(losses[-20:]):.4f} {elapsed / 60:.1f} min, about {eta / 60:.0f} min to go")
+            if checkpoints is not None and (time.perf_counter() - last_saved >= config.checkpoint_minutes * 60 or step >= total):
+                checkpoint.save(checkpoints, network, optimizer, checkpoint.Progress(step, epoch, done, epoch_rng, losses, elapsed / 60))
+                last_saved = time.perf_counter()
             if step >= total:
                 break
             if elapsed > config.max_minutes * 60:
                 log(f"stopping at step {step}/{total}: max_minutes={config.max_minutes} reached")
                 stopped_early = True
                 break
+        epoch += 1
     network.eval()
     return {"steps": step, "planned_steps": total, "windows": len(dataset), "final_loss": float(np.mean(losses[-20:])) if losses else None,
             "train_minutes": round((time.perf_counter() - started) / 60, 2), "stopped_early": stopped_early}
@@ -335,6 +356,9 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
     its card. The model is written to a temporary directory beside ``output_dir`` and moved into place
     only when complete, so a killed run never leaves a model that looks finished."""
     torch.set_num_threads(config.threads)
+    # Seeded before anything is built: the new heads' initial weights come from torch's generator too, and
+    # unseeded they made two runs of one config give two models.
+    torch.manual_seed(config.seed)
     started = time.perf_counter()
     output_dir = versioned(config.output_dir)
     if output_dir.exists():
@@ -362,6 +386,8 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
         save_with_card(model, config, staging, output_dir, changed, log)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if config.checkpoint_dir:
+        shutil.rmtree(config.checkpoint_dir, ignore_errors=True)  # the model is saved: nothing left to resume
     return model
 
 

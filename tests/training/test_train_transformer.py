@@ -145,3 +145,47 @@ def test_joint_training_learns_the_technique_head_with_the_encoder(
     assert 0.0 <= metrics["ptc-dev"]["span"]["f1"] <= 1.0
     scored = next(framing.score_articles([Article(id="x", text=text)], framing.load_model(out)))
     assert isinstance(scored.techniques, list)
+
+
+def test_a_killed_training_run_resumes_to_the_same_model(tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    """``framing train CONFIG --resume`` after ``kill -9`` continues from the last checkpoint and ends
+    with the weights an uninterrupted run gives."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from safetensors.numpy import load_file
+
+    def config(name: str) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            f"kind: transformer-window\nname: {name}\noutput_dir: {tmp_path / name}\nbase_model: {tiny_transformer_dir}\n"
+            "sources: [seed]\nmax_tokens: 64\nepochs: 25\nthreads: 1\ncheckpoint_minutes: 0\n",
+            encoding="utf-8",
+        )
+        return path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    whole = subprocess.run([sys.executable, "-m", "framing", "train", str(config("whole"))], cwd=repo, capture_output=True, timeout=600, env=env)
+    assert whole.returncode == 0, whole.stderr.decode()[-2000:]
+    state = tmp_path / "cut.checkpoint" / "progress.json"
+    run = subprocess.Popen([sys.executable, "-m", "framing", "train", str(config("cut"))], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and run.poll() is None:
+        if state.exists() and json.loads(state.read_text(encoding="utf-8") or "{}").get("progress", {}).get("step", 0) >= 5:
+            break
+        time.sleep(0.01)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    killed_at = json.loads(state.read_text(encoding="utf-8"))["progress"]["step"]
+    assert not (tmp_path / "cut" / "framing-model.json").exists()
+    resumed = subprocess.run([sys.executable, "-m", "framing", "train", str(config("cut")), "--resume"], cwd=repo, capture_output=True, timeout=600, env=env)
+    assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
+    assert f"resuming at step {killed_at}/" in resumed.stderr.decode()
+    assert not state.parent.exists()  # the model is saved: the checkpoint is gone
+    for name in ("head.safetensors", "model.safetensors"):
+        a, b = load_file(str(tmp_path / "whole" / name)), load_file(str(tmp_path / "cut" / name))
+        assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a), name

@@ -1,0 +1,86 @@
+"""Training checkpoints, so that a long run (a teacher: hours on this CPU) survives a kill and continues.
+
+A checkpoint is one file, ``state.safetensors`` in the run's checkpoint directory, written whole or not at
+all: the network's weights, the optimizer's moments and torch's random state as tensors, and in its
+metadata the step, where the epoch's batch order was drawn from, the losses so far and the minutes already
+spent. ``progress.json`` beside it repeats the progress for people (and is not read back). No pickle is
+written or read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+
+@dataclass
+class Progress:
+    """Where a run is: ``step`` steps done, the current epoch's batch order drawn from ``epoch_rng`` (a
+    ``random.Random`` state), ``batch`` batches of that epoch done."""
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+    epoch_rng: list[Any] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    minutes: float = 0.0
+
+
+def save(directory: Path, network: torch.nn.Module, optimizer: torch.optim.Optimizer, progress: Progress) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in network.state_dict().items()}
+    optim = optimizer.state_dict()
+    for index, state in optim["state"].items():
+        for key, value in state.items():
+            tensors[f"optim.{index}.{key}"] = value.detach().contiguous() if torch.is_tensor(value) else torch.tensor(value)
+    tensors["rng.torch"] = torch.get_rng_state()
+    meta = {"progress": asdict(progress), "param_groups": optim["param_groups"]}
+    # One file: weights and progress can never come from two different steps.
+    _replace(directory / "state.safetensors", lambda path: save_file(tensors, str(path), metadata={"framing": json.dumps(meta)}))
+    _replace(directory / "progress.json", lambda path: path.write_text(json.dumps({"progress": asdict(progress)}), encoding="utf-8"))
+
+
+def load(directory: Path, network: torch.nn.Module, optimizer: torch.optim.Optimizer) -> Progress | None:
+    """Restore ``network`` and ``optimizer`` from ``directory``; None when there is no checkpoint."""
+    path = directory / "state.safetensors"
+    if not path.exists():
+        return None
+    with safe_open(str(path), framework="pt") as handle:
+        meta = json.loads((handle.metadata() or {})["framing"])
+    tensors = load_file(str(path))
+    network.load_state_dict({k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")})
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    torch.set_rng_state(tensors["rng.torch"])
+    progress = Progress(**meta["progress"])
+    progress.epoch_rng = _as_state(progress.epoch_rng)
+    return progress
+
+
+def rng_state(rng: random.Random) -> list[Any]:
+    """A ``random.Random`` state as JSON can hold it."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def _as_state(saved: list[Any]) -> Any:
+    version, internal, gauss = saved
+    return (version, tuple(internal), gauss)
+
+
+def _replace(path: Path, write: Any) -> None:
+    part = path.with_name(path.name + ".part")
+    write(part)
+    os.replace(part, path)
