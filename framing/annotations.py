@@ -310,6 +310,89 @@ def _regions_of(article: Article) -> list[Region]:
     return out
 
 
+SUGGESTION_FIELDS = ("article_id", "sentence_index", "start", "end", "sentence")
+
+
+def is_suggestions(path: str | Path) -> bool:
+    """Whether ``path`` is the output of ``framing suggest -o`` (sentence suggestions) rather than article
+    records: its first record has the fields of a suggestion and no article ``text``."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except (ValueError, RecursionError):
+                    return False
+                return isinstance(first, dict) and "text" not in first and all(k in first for k in SUGGESTION_FIELDS)
+    return False
+
+
+def suggestion_articles(path: str | Path) -> list[Article]:
+    """The articles to annotate for the suggestions of ``framing suggest -o``: one per article holding
+    suggested sentences, its whole text, and only the suggested sentences, with the model's label.
+
+    One task per article, not per sentence, because the guidelines label a sentence in its article: "He
+    said" needs the sentence that names him, a quote may run on over sentences without repeating its
+    source, and a dateline or caption is known by where it stands. The annotator sees the article and
+    corrects the pre-labelled (suggested) sentences; ``framing import`` then gives those sentences at their
+    offsets in the real text, so training sees them with their neighbours. ``meta.suggested`` lists the
+    sentence indices and uncertainties.
+
+    Suggestions written without the article text (before ``framing suggest`` stored it) can only become
+    one task per sentence, holding the sentence alone, with id ``ARTICLE#INDEX``. A line that is not a
+    suggestion, or whose offsets do not hold its sentence, raises ``ValueError`` naming the line."""
+    groups: dict[tuple[str, str], Article] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path} line {number}"
+            try:
+                raw = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                raise ValueError(f"{where}: not valid JSON ({exc})") from None
+            article_id, index, start, end, sentence, label, text = _suggestion(raw, where)
+            if not text:
+                text, start, end = sentence, 0, len(sentence)
+                article_id, meta = f"{article_id}#{index}", {"article_id": article_id, "sentence_index": index}
+            else:
+                meta = {}
+            article = groups.setdefault((article_id, text), Article(article_id, text, {**meta, "suggested": []}))
+            if any(index == s["sentence_index"] for s in article.meta["suggested"]):
+                continue  # the same suggestion twice
+            article.meta["suggested"].append({"sentence_index": index, "uncertainty": raw.get("uncertainty")})
+            probs = raw.get("probs") if isinstance(raw.get("probs"), dict) else None
+            article.sentences.append(Sentence(start, end, label or None, probs=probs))
+    for article in groups.values():
+        article.sentences.sort(key=lambda s: s.start)
+        article.meta["suggested"].sort(key=lambda s: s["sentence_index"])
+    return list(groups.values())
+
+
+def _suggestion(raw: Any, where: str) -> tuple[str, int, int, int, str, str, str]:
+    if not isinstance(raw, dict) or any(k not in raw for k in SUGGESTION_FIELDS):
+        raise ValueError(f"{where}: not a suggestion of framing suggest (needs {', '.join(SUGGESTION_FIELDS)})")
+    index, start, end, sentence = raw["sentence_index"], raw["start"], raw["end"], raw["sentence"]
+    label, text = raw.get("label") or "", raw.get("article_text") or ""
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (index, start, end)) or not isinstance(sentence, str):
+        raise ValueError(f"{where}: sentence_index, start and end must be integers and sentence a string")
+    if not isinstance(label, str) or (label and label not in LABELS):
+        raise ValueError(f"{where}: label {label!r} is not one of {', '.join(LABELS)}")
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: article_text is not a string")
+    if text and not (0 <= start < end <= len(text) and text[start:end] == sentence):
+        raise ValueError(f"{where}: offsets {start}-{end} do not hold the sentence in article_text")
+    return str(raw["article_id"]), index, start, end, sentence, label, text
+
+
+def read_task_input(path: str | Path) -> list[Article]:
+    """What ``framing export-tasks`` turns into tasks: scored article records, or the suggestions of
+    ``framing suggest -o`` (``suggestion_articles``)."""
+    from framing.record import read_jsonl
+
+    return suggestion_articles(path) if is_suggestions(path) else read_jsonl(path)
+
+
 def export_tasks(articles: list[Article], fmt: str) -> str:
     """Pre-annotated tasks: Label Studio JSON (predictions, to correct in its editor) or doccano JSONL."""
     if fmt == "labelstudio":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from framing.files import atomic_writer
-from framing.io import InputError, OutputWriter
+from framing.io import ArticleTable, InputError, OutputWriter
 from framing.model import ModelSpec, SentenceModel
 from framing.parallel import score_parallel
 from framing.profile import OutletTotals
@@ -47,13 +47,16 @@ def score_into(
     workers: int,
     result: BatchResult | None = None,
     on_item: Callable[[Article | InputError], None] | None = None,
+    articles: ArticleTable | None = None,
 ) -> BatchResult:
     """Score ``items`` with ``model`` (or ``workers`` processes loading ``spec``) into ``writer``.
 
     Articles the writer already holds (``--resume``) are skipped. ``on_item`` sees every scored article
-    and every failure as it comes (progress, messages). On any exception, Ctrl-C included, the writer
-    keeps what it has (``result.kept``) and the exception goes on; pass ``result`` to read the counts
-    then."""
+    and every failure as it comes (progress, messages). ``articles`` (``--articles``) gets a profile row
+    for every article of the output, those of the interrupted run first, streamed as they come. On any
+    exception, Ctrl-C included, the writer keeps what it has (``result.kept``), the article table is
+    dropped (a resumed run writes it whole), and the exception goes on; pass ``result`` to read the
+    counts then."""
     result = result if result is not None else BatchResult()
     for outlet, profile in writer.resumed.profiles:
         result.outlets.add(outlet, profile)
@@ -62,11 +65,16 @@ def score_into(
         items = (i for i in items if isinstance(i, InputError) or not writer.already_done(i))
     started = time.perf_counter()
     try:
+        if articles is not None:
+            for record in writer.resumed_records():
+                articles.add_record(record)
         for item in score_parallel(items, model, spec, workers):
             if isinstance(item, InputError):
                 result.failures.append(item)
             else:
                 writer.write(item)
+                if articles is not None:
+                    articles.add(item)
                 assert item.profile is not None  # scoring gives every article its profile
                 result.outlets.add(item.meta.get("outlet"), item.profile)
                 result.articles += 1
@@ -75,8 +83,17 @@ def score_into(
                 on_item(item)
     except BaseException as exc:
         result.kept = writer.abort(exc)
+        if articles is not None:
+            articles.abort(exc)
         raise
-    writer.close()
+    try:
+        writer.close()
+    except BaseException as exc:
+        if articles is not None:
+            articles.abort(exc)
+        raise
+    if articles is not None:
+        articles.close()
     result.seconds = time.perf_counter() - started
     return result
 

@@ -6,29 +6,70 @@ import json
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 from framing.batch import BatchResult, outlets_path, score_into, write_errors, write_outlets
 from framing.batch import errors_path as batch_errors_path
 from framing.files import atomic_writer
-from framing.io import DEFAULT_MAX_CHARS, Columns, InputError, OutputWriter, read_inputs
+from framing.io import DEFAULT_MAX_CHARS, ArticleTable, Columns, InputError, OutputWriter, count_inputs, read_inputs
 from framing.model import ModelError, ModelSpec, SentenceModel, default_threads, load_model
 from framing.parallel import DEFAULT_WORKERS_CAP
 from framing.record import LABELS, Article
 
-app = typer.Typer(help="Label news sentences as attributed claim, editorial framing or reported fact.", no_args_is_help=True)
+FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f"})
+
+
+class _ShowsFlags:
+    """Help that shows a boolean option as a flag ("flag" where typer prints "<bool>", which reads as an
+    option taking a value)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for p in params:
+            if getattr(p, "is_flag", False) and p.metavar is None:
+                p.metavar = "flag"
+        return params
+
+
+class FlagGroup(_ShowsFlags, TyperGroup):
+    """The ``framing`` and ``framing models`` groups, with flags shown as flags."""
+
+
+class FlagCommand(_ShowsFlags, TyperCommand):
+    """A command whose boolean options are flags: ``--review`` alone turns one on, leaving it out keeps it
+    off, and ``--review true`` is refused. (Without this, ``true`` after a flag is taken as the next
+    argument: ``framing report out.jsonl --review true`` tried to read a file named "true".)"""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        flags: dict[str, Any] = {name: p for p in self.params if getattr(p, "is_flag", False) for name in (*p.opts, *p.secondary_opts)}
+        before_dashes = args[: args.index("--")] if "--" in args else args
+        for option, value in zip(before_dashes, before_dashes[1:]):
+            if option in flags and value.lower() in FLAG_VALUES:
+                raise typer.BadParameter(
+                    f"{option} is a flag: write {option} alone to turn it on, leave it out for off (not {option} {value})",
+                    ctx=ctx,
+                    param=flags[option],
+                )
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(help="Label news sentences as attributed claim, editorial framing or reported fact.", no_args_is_help=True, cls=FlagGroup)
 # User text (paths, ids, messages that quote a record) is never read as console markup: "[/x]" in a
 # file name must print as itself, not end the batch with a markup error.
 err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
@@ -61,8 +102,20 @@ class Format(str, Enum):
     parquet = "parquet"
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import framing
+
+        typer.echo(f"framing {framing.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version of framing and exit")
+    ] = False,
+) -> None:
     """framing: who says what, and where the writer frames it."""
 
 
@@ -79,7 +132,7 @@ def _load_model_or_exit(directory: Path | None, role: str, backend: Backend = Ba
         _fail(f"cannot load {role}: {exc}")
 
 
-@app.command()
+@app.command(cls=FlagCommand)
 def score(
     paths: Annotated[
         list[str],
@@ -95,11 +148,24 @@ def score(
     ] = None,
     max_chars: Annotated[int, typer.Option(help="longest article accepted, in characters")] = DEFAULT_MAX_CHARS,
     text_col: Annotated[str, typer.Option("--text-col", help="CSV/Parquet column holding the article text")] = "text",
-    id_col: Annotated[str, typer.Option("--id-col", help="CSV/Parquet column holding the article id (default: row number)")] = "id",
+    id_col: Annotated[
+        str,
+        typer.Option(
+            "--id-col",
+            help="CSV/Parquet column holding the article id; a row where it is missing or empty gets FILE-ROW (file name, row number)",
+        ),
+    ] = "id",
     resume: Annotated[
         bool, typer.Option("--resume", help="continue a killed batch from OUTPUT.partial without rescoring what it has")
     ] = False,
     no_techniques: Annotated[bool, typer.Option("--no-techniques", help="skip the propaganda-technique head (a little faster)")] = False,
+    articles_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--articles",
+            help="also write one row per scored article (.csv or .parquet): id, title, outlet, date and its profile (label counts and shares, sourcing shares, claims, top source, loaded cues, technique spans, summary)",
+        ),
+    ] = None,
     backend: Annotated[Backend, typer.Option(help=BACKEND_HELP)] = Backend.onnx_int8,
     engine: Annotated[
         Engine, typer.Option(help="local: this process; ray: a Ray cluster over a Parquet dataset (output: a directory of Parquet files)")
@@ -115,42 +181,41 @@ def score(
 ) -> None:
     """Segment and label every sentence of every article."""
     if engine is Engine.ray:
+        if articles_path is not None:
+            _fail("--articles works with the local engine; with --engine ray, group the sentence rows by article_id")
         _score_on_ray(paths, output, model_dir, text_col, id_col, ray_address, workers, max_chars, backend)
         return
     model = _load_model_or_exit(model_dir, "model", backend)
     spec = ModelSpec.of(model_dir, backend.value, techniques=not no_techniques)
     model.use_techniques = model.use_techniques and spec.techniques
+    articles = _article_table(articles_path, output)
     try:
         writer = OutputWriter(output, fmt.value, resume=resume)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
+        if articles is not None:
+            articles.abort(exc)
+        if isinstance(exc, OSError):
+            _fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}")
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}")
     if writer.done:
         err.print(f"resuming: {sum(writer.done.values())} articles already scored in {output}.partial are skipped")
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed} articles"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal,
-        transient=True,
-    )
+    # Counted only for a bar someone sees: a batch in a pipeline or a log skips the look at its inputs.
+    total = count_inputs(paths) if err.is_terminal else None
+    if total is not None:
+        total = max(0, total - sum(writer.done.values()))
+    progress = _progress(total)
     result = BatchResult()
     with progress:
-        task = progress.add_task("scoring", total=None)
+        task = progress.add_task("scoring", total=total)
 
         def show(item: Article | InputError) -> None:
             if isinstance(item, InputError):
                 _say("skipped", "yellow", f"{item.where}: {item.message}")
-            else:
-                progress.advance(task)
+            progress.advance(task)
 
         items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
         try:
-            score_into(writer, items, model, spec, workers or min(default_threads(), DEFAULT_WORKERS_CAP), result, show)
+            score_into(writer, items, model, spec, workers or min(default_threads(), DEFAULT_WORKERS_CAP), result, show, articles)
         except OSError as exc:
             # A full disk, a directory made read-only during the run: what is written stays.
             kept = f"; {result.articles} articles are in {result.kept}, rerun with --resume to continue" if result.kept else ""
@@ -171,8 +236,35 @@ def score(
         else:
             failed_path.unlink(missing_ok=True)  # a list from an earlier run would describe this one wrongly
     _summary(result, output, failed_path, model.name)
+    if articles is not None:
+        err.print(f"{result.articles + result.resumed} article rows → {articles.path}")
     if result.failures:
         raise typer.Exit(1)
+
+
+def _article_table(path: Path | None, output: Path | None) -> ArticleTable | None:
+    """The ``--articles`` table, opened before scoring so that a place it cannot be written is refused now."""
+    if path is None:
+        return None
+    if output is not None and path.resolve() == output.resolve():
+        _fail(f"--articles {path} is the output file too: give it a name of its own")
+    try:
+        return ArticleTable(path)
+    except ValueError as exc:
+        _fail(f"--articles: {exc}")
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or path}: {exc.strerror or exc}")
+
+
+def _progress(total: int | None) -> Progress:
+    """The bar of ``framing score`` on a terminal: with the number of inputs known, done/total and the
+    time left; without (standard input, CSV tables), a count and the time spent."""
+    columns: list[ProgressColumn | str] = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
+    if total is None:
+        columns += [TextColumn("{task.completed} articles"), TimeElapsedColumn()]
+    else:
+        columns += [MofNCompleteColumn(), TextColumn("articles"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(*columns, console=err, disable=not err.is_terminal, transient=True)
 
 
 def _score_on_ray(
@@ -232,7 +324,7 @@ def _summary(result: BatchResult, output: Path | None, errors_path: Path | None,
         _say(f"{len(result.failures)} inputs failed,", "red", f"listed in {errors_path}" if errors_path else "listed above")
 
 
-@app.command()
+@app.command(cls=FlagCommand)
 def report(
     paths: Annotated[list[Path], typer.Argument(help="JSONL files of scored article records (the output of framing score)")],
     output: Annotated[Path, typer.Option("-o", "--output", help="directory for the HTML pages and index.html")] = Path("report"),
@@ -266,7 +358,7 @@ def report(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=FlagCommand)
 def evaluate(
     gold_path: Annotated[Path, typer.Argument(help="JSONL of gold article records (sentences with labels)")],
     model_dir: Annotated[Path | None, typer.Option("--model", help="model directory (default: the shipped model)")] = None,
@@ -335,7 +427,7 @@ def evaluate(
             out.print(f"wrote {path}")
 
 
-@app.command()
+@app.command(cls=FlagCommand)
 def train(
     config_path: Annotated[
         Path,
@@ -347,8 +439,13 @@ def train(
     annotations: Annotated[
         list[Path] | None, typer.Option("--annotations", help="new annotation JSONL (from framing import); repeatable")
     ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="continue a killed run of a transformer config from its checkpoint (<output_dir>.checkpoint)")
+    ] = False,
 ) -> None:
     """Train a model from a YAML config of any kind (configs/*.yaml); held-out metrics go into its model card.
+    A transformer run saves a checkpoint every few minutes; after a kill, the same command with --resume
+    continues it.
 
     With configs/retrain.yaml and --annotations, the current default model is trained further on the new
     annotations plus a weighted sample of the shipped corpus, written to a new versioned directory, and
@@ -360,7 +457,9 @@ def train(
         if not path.exists():
             _fail(f"{path}: no such file")
     try:
-        config = load_config(config_path, output_dir=output_dir, annotations=[str(a) for a in annotations] if annotations else None)
+        config = load_config(
+            config_path, output_dir=output_dir, annotations=[str(a) for a in annotations] if annotations else None, resume=resume or None
+        )
     except (ValueError, OSError) as exc:
         _fail(f"{config_path}: {exc}")
     if annotations and isinstance(config, BaselineConfig):
@@ -371,7 +470,7 @@ def train(
         err.print(f"adopt it with: framing models use {directory.name}")
 
 
-@app.command("import")
+@app.command("import", cls=FlagCommand)
 def import_annotations(
     path: Annotated[Path, typer.Argument(help="an annotation export")],
     source_format: Annotated[str, typer.Option("--from", help="labelstudio | doccano | csv | jsonl")],
@@ -393,24 +492,34 @@ def import_annotations(
         raise typer.Exit(1)
 
 
-@app.command("export-tasks")
+@app.command("export-tasks", cls=FlagCommand)
 def export_tasks_command(
-    path: Annotated[Path, typer.Argument(help="scored JSONL (framing score output)")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="scored JSONL (framing score output), or suggestions (framing suggest -o): one task per article holding suggested sentences, only those pre-labelled"
+        ),
+    ],
     to: Annotated[str, typer.Option("--to", help="labelstudio | doccano")],
     output: Annotated[Path, typer.Option("-o", "--output", help="tasks file (Label Studio: JSON, doccano: JSONL)")],
 ) -> None:
     """Pre-annotated tasks from model predictions, so annotators correct instead of starting blank."""
-    from framing.annotations import LABEL_STUDIO_CONFIG, export_tasks
-    from framing.record import read_jsonl
+    from framing.annotations import LABEL_STUDIO_CONFIG, export_tasks, read_task_input
 
     try:
-        articles = read_jsonl(path)
+        articles = read_task_input(path)
         text = export_tasks(articles, to)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     with atomic_writer(output) as handle:
         handle.write(text)
-    err.print(f"{len(articles)} tasks → {output}")
+    suggested = sum(len(a.meta["suggested"]) for a in articles if isinstance(a.meta.get("suggested"), list))
+    err.print(f"{len(articles)} tasks → {output}" + (f" ({suggested} suggested sentences to label)" if suggested else ""))
+    alone = sum(1 for a in articles if "#" in a.id and "sentence_index" in a.meta)
+    if alone:
+        _say(
+            "note:", "yellow", f"{alone} suggestions carry no article text (an older framing suggest): their tasks hold the sentence alone"
+        )
     if to == "labelstudio":
         config = output.with_name(output.stem + ".labeling-config.xml")
         with atomic_writer(config) as handle:
@@ -418,7 +527,7 @@ def export_tasks_command(
         err.print(f"Label Studio labeling config → {config} (paste it into the project's Labeling Interface)")
 
 
-@app.command()
+@app.command(cls=FlagCommand)
 def suggest(
     path: Annotated[Path, typer.Argument(help="scored JSONL (framing score output)")],
     n: Annotated[int, typer.Option("-n", help="how many sentences")] = 50,
@@ -445,11 +554,11 @@ def suggest(
         err.print(f"→ {output}")
 
 
-models_app = typer.Typer(help="List the models and choose the default one.", no_args_is_help=True)
+models_app = typer.Typer(help="List the models and choose the default one.", no_args_is_help=True, cls=FlagGroup)
 app.add_typer(models_app, name="models")
 
 
-@models_app.command("list")
+@models_app.command("list", cls=FlagCommand)
 def models_list() -> None:
     """Models in models/ with their held-out macro-F1; * marks the default."""
     from framing.model.registry import QUALITY_SET, list_models
@@ -462,7 +571,7 @@ def models_list() -> None:
     Console(markup=False, highlight=False).print(table)
 
 
-@models_app.command("use")
+@models_app.command("use", cls=FlagCommand)
 def models_use(
     name: Annotated[str, typer.Argument(help="a model directory name under models/")],
     force: Annotated[bool, typer.Option("--force", help="switch even if its held-out macro-F1 is lower")] = False,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from framing.io import DEFAULT_MAX_CHARS, SENTENCE_COLUMNS, check_article, sentence_rows
+from framing.io import DEFAULT_MAX_CHARS, SENTENCE_COLUMNS, check_article, sentence_rows, sentence_schema
 from framing.model import ModelSpec
 from framing.record import Article
 
@@ -30,17 +30,28 @@ class BatchScorer:
         self.model = spec.load(threads=1)
         self.text_col, self.id_col, self.max_chars = text_col, id_col, max_chars
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+    def __call__(self, batch: dict[str, Any]) -> Any:
+        """Sentence rows as a pyarrow table of ``OUTPUT_COLUMNS`` with their stated types, so that every
+        block's Parquet file has the same schema (a column empty in one block would be typed null)."""
+        import pyarrow as pa
+
         from framing.io import InputError
         from framing.score import score_items
 
         texts = list(batch[self.text_col])
         ids = list(batch[self.id_col]) if self.id_col in batch else [None] * len(texts)
+        # The other columns go to meta, as in a local run of the same table (an outlet or title column).
+        others = {c: list(v) for c, v in batch.items() if c not in (self.text_col, self.id_col)}
         plan: list[tuple[str, str | None]] = []  # per input row: its id and why it is refused, or None
         articles = []
         for n, (text, raw_id) in enumerate(zip(texts, ids)):
+            meta = {c: _scalar(values[n]) for c, values in others.items()}
             # Without --id-col, ids are only unique within a batch: pass --id-col for a dataset.
-            article = Article(id=str(raw_id) if raw_id is not None else f"row-{n}", text=text if isinstance(text, str) else "")
+            article = Article(
+                id=str(raw_id) if raw_id is not None else f"row-{n}",
+                text=text if isinstance(text, str) else "",
+                meta={c: v for c, v in meta.items() if v not in (None, "")},
+            )
             problem = check_article(article, self.max_chars)
             plan.append((article.id, problem))
             if problem is None:
@@ -62,7 +73,16 @@ class BatchScorer:
             else:
                 for row in sentence_rows(item):
                     add({**row, "error": None})
-        return out
+        return pa.table(out, schema=sentence_schema(("error",)))
+
+
+def _scalar(value: Any) -> Any:
+    """A table cell as a plain Python value for ``meta`` (numpy scalars unwrapped), or None for anything
+    that is not a string, number or bool (as a local run keeps only those)."""
+    value = value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
+    if isinstance(value, float) and value != value:
+        return None  # NaN: a null of a numeric column, as numpy batches give it
+    return value if isinstance(value, (str, int, float, bool)) else None
 
 
 def _error_row(article_id: str, message: str) -> dict[str, Any]:

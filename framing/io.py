@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import functools
 import glob
 import hashlib
 import io
@@ -97,6 +98,53 @@ def read_inputs(paths: Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS, col
             yield InputError(str(path), "no such file or directory")
 
 
+def count_inputs(paths: Iterable[str]) -> int | None:
+    """How many items ``read_inputs`` will yield for ``paths``, counted cheaply (for a progress bar), or
+    None when that is unknown: standard input, a CSV table (a quoted field may hold line breaks, so only a
+    full parse tells its rows). A text or HTML file is one; a JSONL file, its non-blank lines; a Parquet
+    table, the row count in its footer. Inputs that will fail are counted like the others (they are items
+    too)."""
+    total = 0
+    for raw in paths:
+        if raw == "-":
+            return None
+        path = Path(raw)
+        if not path.exists() and glob.has_magic(raw):
+            files = [Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file()]
+        elif path.is_dir():
+            files = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES]
+        else:
+            files = [path]
+        if not files:
+            total += 1  # the error that says so
+        for file in files:
+            n = _count_file(file)
+            if n is None:
+                return None
+            total += n
+    return total
+
+
+def _count_file(path: Path) -> int | None:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in JSONL_SUFFIXES:
+            lines = 0
+            with open(path, "rb") as handle:
+                for line in handle:
+                    lines += bool(line.strip())
+            return lines
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        if suffix == ".csv":
+            return None
+    except (OSError, ValueError):
+        return 1  # unreadable: one error item
+    return 1
+
+
 def _read_file(path: Path, columns: Columns) -> Iterator[Item]:
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
@@ -121,7 +169,21 @@ def _read_file(path: Path, columns: Columns) -> Iterator[Item]:
     except InputError as exc:
         yield exc
         return
+    if suffix in TEXT_SUFFIXES and "title" not in meta:
+        title = _first_line_title(text)
+        if title:
+            meta["title"] = title
     yield Article(id=path.stem, text=text, meta=meta)
+
+
+def _first_line_title(text: str) -> str | None:
+    """The first line of a plain-text article, when more text follows it: its headline (a newsroom's
+    text exports start with it). It stays a sentence of the article too, labelled like any headline."""
+    first, newline, rest = text.strip().partition("\n")
+    first = first.strip()
+    if not newline or not rest.strip() or len(first) > 300:
+        return None
+    return first or None
 
 
 MIN_HTML_WORDS = 15
@@ -262,53 +324,173 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 _TAG = re.compile(r"<(?:html|body|div|p|span|script|head|meta|a|br|!doctype)\b[^>]*>", re.IGNORECASE)
-_ENGLISH = frozenset(
-    [
-        "the",
-        "of",
-        "and",
-        "to",
-        "a",
-        "in",
-        "is",
-        "that",
-        "for",
-        "on",
-        "with",
-        "as",
-        "was",
-        "by",
-        "it",
-        "at",
-        "from",
-        "he",
-        "said",
-        "his",
-        "be",
-        "are",
-        "have",
-        "has",
-        "this",
-        "an",
-        "not",
-        "but",
-        "they",
-        "were",
-        "their",
-        "who",
-        "its",
-        "will",
-        "had",
-        "been",
-        "which",
-        "would",
-        "or",
-        "after",
-        "more",
-        "also",
-        "than",
-    ]
-)
+LANGUAGE_MIN_LETTERS = 40
+"""Texts with fewer letters (about eight English words) are not given to the language identifier: on a
+few words it is unreliable, and refusing a one-line English article is worse than scoring a stray line."""
+LANGUAGE_SAMPLE_CHARS = 4000
+"""The language is identified on the start of the article: enough for a sure answer, at a fixed cost."""
+NOT_ENGLISH_BELOW = 1e-10
+"""Refuse an article when langid gives English a probability below this (lowercased text). Measured:
+none of 4,804 English headlines and sentences (BASIL titles, CheckThat! train, BABE; of every length)
+fell below 1e-6; Spanish, French, German, Italian, Portuguese, Dutch, Polish, Turkish and Swedish texts
+of 9-16 words are all below 1e-26, and Russian is 0."""
+
+
+class LanguageIdentifier:
+    """English or not, by langid.py's naive Bayes model over byte n-grams (97 languages; the model ships
+    inside the ``langid`` package, nothing is downloaded).
+
+    langid.py decompresses and unpickles its model on every load (1.3 s here), more than scoring a short
+    batch takes; the unpacked arrays are cached once in the cache directory (``FRAMING_CACHE_DIR``, the
+    ONNX graphs' one) and read back in milliseconds, verified like the graphs (this user's alone, SHA-256
+    recorded beside them). A cache that cannot be written only costs the slow load."""
+
+    def __init__(self, arrays: dict[str, Any]) -> None:
+        import array
+
+        import numpy as np
+
+        self.classes: list[str] = [str(c) for c in arrays["classes"]]
+        self.english = self.classes.index("en")
+        self.nb_pc = np.asarray(arrays["nb_pc"], dtype=np.float64)
+        self.nb_ptc = np.asarray(arrays["nb_ptc"], dtype=np.float32)
+        # An array.array reads single items from Python several times faster than a numpy array.
+        nextmove = np.asarray(arrays["nextmove"])
+        self.nextmove = array.array("H" if nextmove.dtype == np.uint16 else "I", nextmove.tobytes())
+        offsets, features = arrays["out_offsets"].tolist(), arrays["out_features"].tolist()
+        self.output = {int(state): tuple(features[offsets[i] : offsets[i + 1]]) for i, state in enumerate(arrays["out_states"].tolist())}
+
+    def identify(self, text: str) -> tuple[str, float]:
+        """The most likely language of ``text`` (an ISO 639-1 code) and the probability of English.
+
+        The text is lowercased first: Title Case headlines ("Nebraska, Oklahoma File Federal Suit Against
+        Colorado") otherwise read as Esperanto or Spanish to the model."""
+        import numpy as np
+
+        state, seen = 0, Counter[int]()
+        nextmove = self.nextmove
+        for byte in text.lower().encode("utf-8", "surrogatepass"):
+            state = nextmove[(state << 8) + byte]
+            seen[state] += 1
+        counts: Counter[int] = Counter()
+        for state, n in seen.items():
+            for feature in self.output.get(state, ()):
+                counts[feature] += n
+        logp = self.nb_pc.copy()
+        if counts:
+            index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            logp += values @ self.nb_ptc[index]
+        probs = np.exp(logp - logp.max())
+        probs /= probs.sum()
+        return self.classes[int(np.argmax(probs))], float(probs[self.english])
+
+    @staticmethod
+    def unpack() -> dict[str, Any]:
+        """langid.py's shipped model as plain arrays (the slow load)."""
+        import base64
+        import bz2
+        import pickle
+
+        import numpy as np
+        from langid.langid import model
+
+        nb_ptc, nb_pc, nb_classes, nextmove, output = pickle.loads(bz2.decompress(base64.b64decode(model)))
+        states = sorted(output)
+        lengths = [len(output[s]) for s in states]
+        return {
+            "nb_ptc": np.asarray(nb_ptc, dtype=np.float32).reshape(-1, len(nb_pc)),
+            "nb_pc": np.asarray(nb_pc, dtype=np.float64),
+            "classes": np.asarray(nb_classes, dtype=str),
+            # 9,117 states in 1.1.6: two bytes a transition.
+            "nextmove": np.asarray(nextmove, dtype=np.uint16 if max(nextmove) < 2**16 else np.uint32),
+            "out_states": np.asarray(states, dtype=np.int64),
+            "out_offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            "out_features": np.asarray([f for s in states for f in output[s]], dtype=np.int64),
+        }
+
+    @classmethod
+    def load(cls) -> LanguageIdentifier:
+        """From the cache when it holds a trusted copy, else unpacked (and cached)."""
+        import importlib.metadata
+
+        import numpy as np
+
+        from framing.model.onnx_model import cache_dir
+
+        path = cache_dir() / f"langid-{importlib.metadata.version('langid')}.npz"
+        digest_path = path.with_name(path.name + ".sha256")
+        data = _trusted_file(path, digest_path)
+        if data is not None:
+            try:
+                with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+                    return cls({name: stored[name] for name in stored.files})
+            except (OSError, ValueError, KeyError, EOFError):
+                pass  # a cache this version cannot read: unpacked and written again
+        arrays = cls.unpack()
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        _cache_file(path, digest_path, buffer.getvalue())
+        return cls(arrays)
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by no one else."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _trusted_file(path: Path, digest_path: Path) -> bytes | None:
+    """A cached file, when the cache is this user's alone and the file's SHA-256 is the one recorded."""
+    if not (_private(path.parent) and _private(path) and _private(digest_path)):
+        return None
+    try:
+        data, recorded = path.read_bytes(), digest_path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return data if hashlib.sha256(data).hexdigest() == recorded else None
+
+
+def _cache_file(path: Path, digest_path: Path, data: bytes) -> None:
+    """Write ``data`` and then its digest into the private cache; a cache that cannot be written is skipped."""
+    import tempfile
+
+    part: str | None = None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.parent.stat().st_uid == os.getuid():
+            path.parent.chmod(0o700)
+        # The file first, then its digest: a kill between the two leaves a file without a digest, unpacked
+        # again next time rather than trusted.
+        for target, content in ((path, data), (digest_path, hashlib.sha256(data).hexdigest().encode("ascii") + b"\n")):
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as handle:
+                part = handle.name
+                handle.write(content)
+            os.replace(part, target)
+            part = None
+    except OSError:
+        if part is not None:
+            Path(part).unlink(missing_ok=True)
+
+
+@functools.cache
+def language_identifier() -> LanguageIdentifier:
+    """The process's language identifier, loaded on first use (a batch of one-line texts never loads it)."""
+    return LanguageIdentifier.load()
+
+
+def not_english(text: str) -> str | None:
+    """Why ``text`` is not English ("does not look like English (...)"), or None when it is, or too short to tell."""
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
+    if sum(ch.isalpha() for ch in sample) < LANGUAGE_MIN_LETTERS:
+        return None
+    language, english = language_identifier().identify(sample)
+    if english >= NOT_ENGLISH_BELOW:
+        return None
+    return f"does not look like English (langid reads it as {language!r}; probability of English {english:.0e})"
 
 
 def check_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
@@ -326,12 +508,7 @@ def check_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> str |
     controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > 0.01 * min(len(text), 20000):
         return "binary or corrupted text (many control characters)"
-    words = re.findall(r"[^\W\d_]+", text[:20000].lower())
-    if len(words) >= 20:
-        share = sum(w in _ENGLISH for w in words) / len(words)
-        if share < 0.08:
-            return f"does not look like English (only {share:.0%} of words are common English words)"
-    return None
+    return not_english(text)
 
 
 def _checked(items: Iterator[Item], max_chars: int) -> Iterator[Item]:
@@ -354,13 +531,39 @@ def write_jsonl(path: str | Path, articles: Iterable[Article]) -> int:
     return count
 
 
-SENTENCE_COLUMNS = (
-    ["article_id", "sentence_index", "start", "end", "sentence", "label"] + [f"p_{label}" for label in LABELS] + ["source", "cue"]
-)
+SENTENCE_COLUMNS = [
+    "article_id",
+    "sentence_index",
+    "start",
+    "end",
+    "sentence",
+    "label",
+    *(f"p_{label}" for label in LABELS),
+    "source",
+    "cue",
+    "title",
+    "outlet",
+    "source_kind",
+    "source_resolved",
+    "cue_loaded",
+    "techniques",
+]
+"""The columns of ``--format csv|parquet`` (and of the Ray engine's output, which adds ``error``)."""
+
+_SENTENCE_TYPES = {"sentence_index": "int", "start": "int", "end": "int", "cue_loaded": "bool"} | {
+    f"p_{label}": "float" for label in LABELS
+}
 
 
 def sentence_rows(article: Article) -> Iterator[dict[str, Any]]:
-    """One flat row per sentence, for the tabular output formats."""
+    """One flat row per sentence, for the tabular output formats.
+
+    ``title`` and ``outlet`` come from ``meta`` ("" when it has none), probabilities are rounded to 4
+    decimals as in the JSONL records, ``source_resolved`` is the full name behind a source ("He" → "Yury
+    Dashkin, ..."), and ``techniques`` names the techniques whose spans overlap the sentence, joined with
+    ";" in the order of their first span ("" when none does; empty, None, when the article was scored
+    without the technique head)."""
+    title, outlet = _text(article.meta.get("title")), _text(article.meta.get("outlet"))
     for i, s in enumerate(article.sentences):
         row: dict[str, Any] = {
             "article_id": article.id,
@@ -371,10 +574,177 @@ def sentence_rows(article: Article) -> Iterator[dict[str, Any]]:
             "label": s.label,
         }
         for label in LABELS:
-            row[f"p_{label}"] = None if s.probs is None else s.probs.get(label)
+            p = None if s.probs is None else s.probs.get(label)
+            row[f"p_{label}"] = None if p is None else round(float(p), 4)
         row["source"] = s.source.text if s.source else None
         row["cue"] = s.cue.text if s.cue else None
+        row["title"] = title
+        row["outlet"] = outlet
+        row["source_kind"] = s.source.kind if s.source else None
+        row["source_resolved"] = s.source.resolved if s.source else None
+        row["cue_loaded"] = s.cue.loaded if s.cue else None
+        row["techniques"] = None if article.techniques is None else ";".join(sentence_techniques(article, s.start, s.end))
         yield row
+
+
+def sentence_techniques(article: Article, start: int, end: int) -> list[str]:
+    """The techniques whose spans overlap ``start``-``end``, each once, in the order of their first span."""
+    found = sorted((t.start, t.end, t.technique) for t in article.techniques or [] if t.start < end and start < t.end)
+    return list(dict.fromkeys(name for _, _, name in found))
+
+
+def table_schema(columns: list[str], types: dict[str, str]) -> Any:
+    """A pyarrow schema for rows of ``columns``: the listed ``types`` (int, float, bool), strings for the
+    rest. Stated, not inferred, so that every Parquet file (or Ray block) of one output has the same
+    schema even when a column is empty in one of them."""
+    import pyarrow as pa
+
+    kinds = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    return pa.schema([(c, kinds[types[c]] if c in types else pa.string()) for c in columns])
+
+
+def sentence_schema(extra: tuple[str, ...] = ()) -> Any:
+    """The Parquet schema of sentence rows, with ``extra`` string columns after them (Ray's ``error``)."""
+    return table_schema([*SENTENCE_COLUMNS, *extra], _SENTENCE_TYPES)
+
+
+ARTICLE_COLUMNS = [
+    "article_id",
+    "title",
+    "outlet",
+    "date",
+    "sentences",
+    *(f"{label}_{what}" for label in LABELS for what in ("count", "share")),
+    "claims",
+    "named_share",
+    "anonymous_share",
+    "unattributed_share",
+    "not_found_share",
+    "top_source",
+    "top_source_kind",
+    "top_source_claims",
+    "loaded_cues",
+    "technique_spans",
+    "summary",
+]
+"""The columns of ``framing score --articles``: one row per scored article, its profile flattened."""
+
+_ARTICLE_TYPES = (
+    {"sentences": "int", "claims": "int", "top_source_claims": "int", "loaded_cues": "int", "technique_spans": "int"}
+    | {f"{label}_count": "int" for label in LABELS}
+    | {f"{label}_share": "float" for label in LABELS}
+    | {f"{kind}_share": "float" for kind in ("named", "anonymous", "unattributed", "not_found")}
+)
+
+
+def article_row(article_id: str, meta: dict[str, Any], profile: ArticleProfile | None) -> dict[str, Any]:
+    """An article's row of ``ARTICLE_COLUMNS``. Shares are rounded to 4 decimals; ``technique_spans`` is
+    empty when the article was scored without the technique head, and every profile column is empty when
+    there is no profile (a stored profile this version cannot read)."""
+    row: dict[str, Any] = {
+        "article_id": article_id,
+        "title": _text(meta.get("title")),
+        "outlet": _text(meta.get("outlet")),
+        "date": _text(meta.get("date")),
+    }
+    if profile is None:
+        return row
+    row["sentences"] = profile.sentences
+    for label in LABELS:
+        count = profile.labels.get(label)
+        row[f"{label}_count"] = count.count if count else 0
+        row[f"{label}_share"] = round(count.share, 4) if count else 0.0
+    attribution = profile.attribution
+    row["claims"] = attribution.claims
+    for kind in ("named", "anonymous", "unattributed", "not_found"):
+        row[f"{kind}_share"] = round(getattr(attribution, kind), 4)
+    top = profile.sources[0] if profile.sources else None
+    row["top_source"] = top.name if top else ""
+    row["top_source_kind"] = top.kind if top else ""
+    row["top_source_claims"] = top.claims if top else 0
+    row["loaded_cues"] = sum(1 for cue in profile.framing_cues if cue.kind == "loaded_attribution")
+    row["technique_spans"] = None if profile.techniques is None else profile.techniques.spans
+    row["summary"] = profile.summary
+    return row
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class TableWriter:
+    """Streams rows of fixed columns to a CSV or Parquet file (by its suffix), written atomically: the
+    file appears whole when ``close`` is called, and ``abort`` leaves nothing (or the earlier file)."""
+
+    PARQUET_ROWS = 8192
+    """Rows held before a Parquet row group is written: memory stays flat for any batch."""
+
+    def __init__(self, path: str | Path, columns: list[str], types: dict[str, str], fmt: str | None = None) -> None:
+        self.path = Path(path)
+        self.fmt = fmt or self.path.suffix.lower().lstrip(".")
+        if self.fmt not in ("csv", "parquet"):
+            raise ValueError(f"{self.path}: give a .csv or .parquet file")
+        if self.path.is_dir():
+            raise ValueError(f"{self.path} is a directory: give a file name")
+        self.columns, self.types = columns, types
+        self._cm = atomic_writer(self.path, "wb" if self.fmt == "parquet" else "w")
+        self._handle = self._cm.__enter__()
+        self._rows: list[dict[str, Any]] = []
+        self._csv: csv.DictWriter | None = None
+        self._parquet: Any = None
+        if self.fmt == "csv":
+            self._csv = csv.DictWriter(self._handle, fieldnames=columns)
+            self._csv.writeheader()
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        if self._csv is not None:
+            self._csv.writerows(rows)
+            return
+        self._rows.extend(rows)
+        if len(self._rows) >= self.PARQUET_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = table_schema(self.columns, self.types)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self._handle, schema)
+        if self._rows:
+            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=schema))
+            self._rows = []
+
+    def close(self) -> None:
+        if self.fmt == "parquet":
+            self._flush()
+            self._parquet.close()
+        self._cm.__exit__(None, None, None)
+
+    def abort(self, exc: BaseException) -> None:
+        try:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            pass
+
+
+class ArticleTable(TableWriter):
+    """``framing score --articles OUT.csv``: one row of ``ARTICLE_COLUMNS`` per scored article."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, ARTICLE_COLUMNS, _ARTICLE_TYPES)
+
+    def add(self, article: Article) -> None:
+        self.write([article_row(article.id, article.meta, article.profile)])
+
+    def add_record(self, record: dict[str, Any]) -> None:
+        """A row from a stored JSONL record (the articles a resumed batch had already written)."""
+        meta: dict[str, Any] = record["meta"] if isinstance(record.get("meta"), dict) else {}
+        try:
+            profile = ArticleProfile.from_dict(record["profile"]) if isinstance(record.get("profile"), dict) else None
+        except RecordError:
+            profile = None
+        self.write([article_row(str(record["id"]), meta, profile)])
 
 
 def article_key(article: Article) -> str:
@@ -402,6 +772,8 @@ class Resumed:
     keys: Counter[str]
     """How many articles of each key are done (a key may repeat: ids need not be unique)."""
     profiles: list[tuple[str, ArticleProfile]]
+    size: int = 0
+    """Bytes of the partial output that hold these articles (what was kept of it)."""
 
 
 def read_partial(path: Path) -> Resumed:
@@ -430,7 +802,7 @@ def read_partial(path: Path) -> Resumed:
             good += len(line)
     with open(path, "r+b") as handle:
         handle.truncate(good)
-    return Resumed(keys, profiles)
+    return Resumed(keys, profiles, good)
 
 
 class OutputWriter:
@@ -478,11 +850,13 @@ class OutputWriter:
                         f"{self._partial} holds an interrupted run: add --resume to continue it, or delete it to start over"
                     ) from None
                 self._lock()
+        elif fmt == "parquet":
+            assert self.path is not None
+            self._table: TableWriter | None = TableWriter(self.path, SENTENCE_COLUMNS, _SENTENCE_TYPES, "parquet")
         else:
-            self._cm = atomic_writer(self.path, "wb" if fmt == "parquet" else "w") if self.path is not None else nullcontext(sys.stdout)
+            self._cm = atomic_writer(self.path) if self.path is not None else nullcontext(sys.stdout)
             self._handle = self._cm.__enter__()
         self._csv: csv.DictWriter | None = None
-        self._rows: list[dict[str, Any]] = []
         if fmt == "csv":
             self._csv = csv.DictWriter(self._handle, fieldnames=SENTENCE_COLUMNS)
             self._csv.writeheader()
@@ -502,6 +876,20 @@ class OutputWriter:
     def done(self) -> Counter[str]:
         return self.resumed.keys
 
+    def resumed_records(self) -> Iterator[dict[str, Any]]:
+        """The records the interrupted run had written (``--resume``), read back one line at a time."""
+        import json
+
+        if self._partial is None or not self.resumed.size:
+            return
+        left = self.resumed.size
+        with open(self._partial, "rb") as handle:
+            for line in handle:
+                if left <= 0:
+                    break
+                left -= len(line)
+                yield json.loads(line)
+
     def already_done(self, article: Article) -> bool:
         """True (once per recorded copy) for an article the interrupted run already wrote."""
         key = article_key(article)
@@ -520,16 +908,14 @@ class OutputWriter:
         elif self._csv is not None:
             self._csv.writerows(sentence_rows(article))
         else:
-            self._rows.extend(sentence_rows(article))
+            assert self._table is not None
+            self._table.write(sentence_rows(article))
 
     def close(self) -> None:
         if self.fmt == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pylist(self._rows) if self._rows else pa.table({c: [] for c in SENTENCE_COLUMNS})
-            pq.write_table(table, self._handle)
-        if self._partial is not None:
+            assert self._table is not None
+            self._table.close()
+        elif self._partial is not None:
             self._handle.flush()
             os.fsync(self._handle.fileno())
             self._handle.close()
@@ -547,6 +933,10 @@ class OutputWriter:
             except OSError:
                 pass
             return self._partial
+        if self.fmt == "parquet":
+            assert self._table is not None
+            self._table.abort(exc)
+            return None
         try:
             self._cm.__exit__(type(exc), exc, exc.__traceback__)
         except BaseException:

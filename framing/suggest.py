@@ -28,6 +28,9 @@ class Suggestion:
     label: str
     uncertainty: float
     probs: dict[str, float]
+    article_text: str = ""
+    """The whole text of the sentence's article, so that ``framing export-tasks`` can give the annotator
+    the sentence in its article (who "he" is, whether a quote runs on) from the suggestions alone."""
 
     def to_dict(self) -> dict[str, object]:
         return {**self.__dict__, "probs": {k: round(v, 4) for k, v in self.probs.items()}}
@@ -42,7 +45,7 @@ def suggest(articles: list[Article], n: int = 50, diversity: float = 0.3) -> lis
                 continue
             top = sorted((s.probs.get(label, 0.0) for label in LABELS), reverse=True)
             candidates.append(
-                Suggestion(a.id, i, s.start, s.end, a.text[s.start : s.end], s.label or "", 1.0 - (top[0] - top[1]), dict(s.probs))
+                Suggestion(a.id, i, s.start, s.end, a.text[s.start : s.end], s.label or "", 1.0 - (top[0] - top[1]), dict(s.probs), a.text)
             )
     if not candidates or n <= 0:
         return []

@@ -198,3 +198,69 @@ def test_export_tasks_and_suggest_round_trip(tiny_model_dir: Path, tmp_path: Pat
     assert len(picks) == 5 and len({p["sentence_index"] for p in picks}) == 5
     margins = sorted((1 - (sorted(s.probs.values())[-1] - sorted(s.probs.values())[-2]) for s in original.sentences), reverse=True)
     assert min(p["uncertainty"] for p in picks) >= margins[5 * 5 - 1] - 1e-9  # all from the uncertain pool
+
+
+def test_export_tasks_accepts_suggestions(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """``framing export-tasks`` on the output of ``framing suggest -o`` failed with "missing field 'id'".
+    Suggestions become one task per article: its whole text, only the suggested sentences pre-labelled."""
+    scored = tmp_path / "scored.jsonl"
+    other = {"id": "other", "text": "The minister said the talks would resume on Monday. This is surely a disaster for everyone."}
+    (tmp_path / "other.jsonl").write_text(json.dumps(other) + "\n", encoding="utf-8")
+    args = ["score", str(SEED_TEXT), str(tmp_path / "other.jsonl"), "-o", str(scored), "--model", str(tiny_model_dir)]
+    assert runner.invoke(app, args).exit_code == 0
+    picks_path = tmp_path / "suggest.jsonl"
+    assert runner.invoke(app, ["suggest", str(scored), "-n", "8", "-o", str(picks_path)]).exit_code == 0
+    picks = [json.loads(line) for line in picks_path.read_text(encoding="utf-8").splitlines()]
+    by_article: dict[str, set[int]] = {}
+    for p in picks:
+        by_article.setdefault(p["article_id"], set()).add(p["sentence_index"])
+    texts = {a.id: a.text for a in read_jsonl(scored)}
+
+    tasks_path = tmp_path / "tasks.json"
+    result = runner.invoke(app, ["export-tasks", str(picks_path), "--to", "labelstudio", "-o", str(tasks_path)])
+    assert result.exit_code == 0, result.output
+    assert f"{len(by_article)} tasks" in result.output and "8 suggested sentences" in result.output
+    tasks = json.loads(tasks_path.read_text(encoding="utf-8"))
+    assert [t["data"]["id"] for t in tasks] == list(by_article)
+    for task in tasks:
+        article_id = task["data"]["id"]
+        assert task["data"]["text"] == texts[article_id]  # the whole article, not the sentence alone
+        assert {s["sentence_index"] for s in task["data"]["meta"]["suggested"]} == by_article[article_id]
+        regions = task["predictions"][0]["result"]
+        wanted = {(p["start"], p["end"], p["label"]) for p in picks if p["article_id"] == article_id}
+        assert {(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in regions} == wanted
+    # The annotator relabels one suggested sentence: the import has the suggested sentences at their
+    # places in the article, with the annotator's labels.
+    task = tasks[0]
+    result_regions = [dict(r, value=dict(r["value"])) for r in task["predictions"][0]["result"]]
+    result_regions[0]["value"]["labels"] = ["other"]
+    task["annotations"] = [{"result": result_regions}]
+    tasks_path.write_text(json.dumps([task]), encoding="utf-8")
+    [back] = import_file(tasks_path, "labelstudio").articles
+    assert back.id == task["data"]["id"] and back.text == texts[back.id]
+    assert sorted((s.start, s.end, s.label) for s in back.sentences) == sorted(
+        (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in result_regions
+    )
+
+    doccano = tmp_path / "tasks.jsonl"
+    assert runner.invoke(app, ["export-tasks", str(picks_path), "--to", "doccano", "-o", str(doccano)]).exit_code == 0
+    lines = [json.loads(line) for line in doccano.read_text(encoding="utf-8").splitlines()]
+    assert [d["article_id"] for d in lines] == list(by_article) and all(d["text"] == texts[d["article_id"]] for d in lines)
+    assert sum(len(d["label"]) for d in lines) == 8
+
+
+def test_suggestions_without_article_text_become_sentence_tasks_and_bad_lines_are_named(tmp_path: Path) -> None:
+    from framing.annotations import read_task_input
+
+    old = {"article_id": "a1", "sentence_index": 3, "start": 40, "end": 60, "sentence": "Officials said it.", "label": "attributed_claim",
+           "uncertainty": 0.9, "probs": {"attributed_claim": 0.5, "reported_fact": 0.4, "editorial_framing": 0.05, "other": 0.05}}
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(old) + "\n", encoding="utf-8")
+    [article] = read_task_input(path)
+    assert article.id == "a1#3" and article.text == "Officials said it." and article.meta["article_id"] == "a1"
+    assert [(s.start, s.end, s.label) for s in article.sentences] == [(0, 18, "attributed_claim")]
+    result = runner.invoke(app, ["export-tasks", str(path), "--to", "doccano", "-o", str(tmp_path / "t.jsonl")])
+    assert result.exit_code == 0 and "carry no article text" in result.output
+    path.write_text(json.dumps(old | {"article_text": "Officials said it. " * 5}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["export-tasks", str(path), "--to", "doccano", "-o", str(tmp_path / "t.jsonl")])
+    assert result.exit_code == 2 and f"{path} line 1: offsets 40-60 do not hold the sentence" in result.output

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from framing.cli import app
@@ -87,3 +88,58 @@ def test_resume_refuses_formats_it_cannot_continue(tiny_model_dir: Path, tmp_pat
     assert proc.wait(timeout=120) == 2
     assert proc.stderr is not None and "--resume needs a JSONL output" in proc.stderr.read().decode()
     assert os.listdir(tmp_path) == []
+
+
+def _articles_input(tmp_path: Path, n: int) -> Path:
+    src = tmp_path / "in.jsonl"
+    with open(src, "w", encoding="utf-8") as handle:
+        for i in range(n):
+            text = " ".join(SENTENCES[(i + k) % 4] for k in range(3)) + f" Item {i} was filed."
+            handle.write(json.dumps({"id": f"a{i}", "text": text, "meta": {"outlet": f"o{i % 2}", "title": f"Story {i}"}}) + "\n")
+    return src
+
+
+def test_articles_table_of_a_resumed_batch_covers_every_article(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """``--articles`` with ``--resume``: the articles the killed run had written come from its partial
+    output, so the table equals the one of an uninterrupted run."""
+    src = _articles_input(tmp_path, 12)
+    full, full_table = tmp_path / "full.jsonl", tmp_path / "full.csv"
+    args = ["score", str(src), "--model", str(tiny_model_dir)]
+    assert runner.invoke(app, [*args, "-o", str(full), "--articles", str(full_table)]).exit_code == 0
+    out, table = tmp_path / "out.jsonl", tmp_path / "articles.csv"
+    # What a kill after 5 articles leaves: their lines, and half of the sixth.
+    lines = full.read_bytes().splitlines(keepends=True)
+    (tmp_path / "out.jsonl.partial").write_bytes(b"".join(lines[:5]) + lines[5][:40])
+    result = runner.invoke(app, [*args, "-o", str(out), "--resume", "--articles", str(table)])
+    assert result.exit_code == 0, result.output
+    assert "5 articles already scored" in result.output and "12 article rows" in result.output
+    assert out.read_bytes() == full.read_bytes()
+    assert table.read_text(encoding="utf-8") == full_table.read_text(encoding="utf-8")
+    assert len(table.read_text(encoding="utf-8").splitlines()) == 13
+
+
+def test_articles_table_is_streamed_and_dropped_when_the_batch_fails(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Rows go to the table as articles are scored (nothing held until the end), through a temporary file
+    that becomes the table only when the batch ends: a failed batch leaves no table, nor half of one."""
+    from framing.batch import score_into
+    from framing.io import ArticleTable, OutputWriter, read_inputs
+    from framing.model import ModelSpec, load_model
+
+    src = _articles_input(tmp_path, 6)
+    model = load_model(tiny_model_dir)
+    table = ArticleTable(tmp_path / "articles.csv")
+    writer = OutputWriter(tmp_path / "out.jsonl")
+    seen: list[int] = []
+
+    def stop_at_the_fourth(item: object) -> None:
+        [part] = tmp_path.glob(".articles.csv.*.part")
+        table._handle.flush()
+        seen.append(len(part.read_text(encoding="utf-8").splitlines()) - 1)  # rows already written
+        if len(seen) == 4:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        score_into(writer, read_inputs([str(src)]), model, ModelSpec.of(tiny_model_dir), 1, on_item=stop_at_the_fourth, articles=table)
+    assert seen == [1, 2, 3, 4]
+    assert not (tmp_path / "articles.csv").exists() and not list(tmp_path.glob(".articles.csv.*"))
+    assert (tmp_path / "out.jsonl.partial").exists()  # the scored output is kept for --resume

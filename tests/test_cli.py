@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,171 @@ def test_train_runs_every_kind_of_config(monkeypatch: pytest.MonkeyPatch, tmp_pa
     bad.write_text("kind: nonsense\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["train", str(bad)])
     assert result.exit_code == 2 and result.output.count(str(bad)) == 1 and "unknown kind 'nonsense'" in result.output
+
+
+def _commands() -> list[tuple[list[str], object]]:
+    """Every command of the ``framing`` app as (words to call it, click command)."""
+    import typer.main
+
+    out: list[tuple[list[str], object]] = []
+
+    def walk(command: object, words: list[str]) -> None:
+        out.append((words, command))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*words, name])
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+def test_every_boolean_option_is_a_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``framing report out.jsonl --review true`` read "true" as a second file to report on; every
+    boolean option is a flag, shown as one in the help, and a value after it is refused."""
+    monkeypatch.chdir(tmp_path)  # where a command that does run (a regression) writes its default outputs
+    flags = []
+    for words, command in _commands():
+        for param in getattr(command, "params", []):
+            descriptor = getattr(param, "type_descriptor", None)
+            if descriptor is not None and descriptor.annotation is bool and param.opts[0] != "--help":
+                assert param.is_flag, f"{' '.join(words)} {param.opts[0]} takes a value"
+                flags.append((words, param.opts[0], param.is_eager))
+    assert {(" ".join(w), f) for w, f, _ in flags} >= {
+        ("", "--version"),
+        ("score", "--resume"),
+        ("score", "--no-techniques"),
+        ("report", "--review"),
+        ("evaluate", "--json"),
+        ("models use", "--force"),
+    }
+    for words, flag, eager in flags:
+        if eager or flag in ("--install-completion", "--show-completion"):
+            continue  # --version and typer's completion options act as soon as they are read: never run them here
+        for value in ("true", "False", "1"):
+            result = runner.invoke(app, [*words, flag, value])
+            assert result.exit_code == 2, (words, flag, result.output)
+            assert f"{flag} is a flag" in result.output
+    help_text = runner.invoke(app, ["report", "--help"], terminal_width=200).output
+    review = next(line for line in help_text.splitlines() if "--review" in line)
+    assert "flag" in review and "<bool>" not in review
+
+
+def test_review_flag_alone_works_and_a_value_after_it_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    assert runner.invoke(app, ["score", str(SEED_TEXT), "-o", str(out), "--model", str(tiny_model_dir)]).exit_code == 0
+    result = runner.invoke(app, ["report", str(out), "-o", str(tmp_path / "r1"), "--review", "true"])
+    assert result.exit_code == 2 and "--review is a flag" in result.output and not (tmp_path / "r1").exists()
+    result = runner.invoke(app, ["report", str(out), "-o", str(tmp_path / "r2"), "--review"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r2" / "index.html").exists()
+
+
+def test_version() -> None:
+    import importlib.metadata
+
+    import framing
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"framing {framing.__version__}"
+    assert framing.__version__ == importlib.metadata.version("framing")  # the package and pyproject agree
+
+
+def test_id_col_help_states_one_default() -> None:
+    text = " ".join(runner.invoke(app, ["score", "--help"], terminal_width=400).output.replace("│", " ").split())
+    at = text.index("--id-col")
+    id_help = text[at : text.index("--", at + 3)]
+    assert "[default: id]" in id_help and "default: row number" not in id_help
+    assert "FILE-ROW" in id_help
+
+
+def _scored_with_progress(monkeypatch: pytest.MonkeyPatch, args: list[str], stdin: str | None = None) -> str:
+    """Run ``framing score`` with its messages going to a terminal, and return what the terminal got."""
+    import io
+
+    from rich.console import Console
+
+    import framing.cli as cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=160, markup=False, highlight=False))
+    result = runner.invoke(app, ["score", *args], input=stdin)
+    assert result.exit_code in (0, 1), result.output
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())  # colours and cursor moves out
+
+
+def test_progress_bar_shows_a_total_and_time_left_when_inputs_are_counted(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(3):
+        (inputs / f"a{i}.txt").write_text(f"The council met on day {i} and approved the budget, officials said.", encoding="utf-8")
+    (inputs / "empty.txt").write_text("", encoding="utf-8")  # a failure moves the bar too
+    (inputs / "more.jsonl").write_text(json.dumps({"id": "j", "text": "The minister said the talks would resume."}) + "\n", encoding="utf-8")
+    screen = _scored_with_progress(monkeypatch, [str(inputs), "-o", str(tmp_path / "o.jsonl"), "--model", str(tiny_model_dir)])
+    assert "5/5 articles" in screen and "ETA" in screen
+    # Standard input: the number is not known, so no total and no time left.
+    screen = _scored_with_progress(monkeypatch, ["-", "--model", str(tiny_model_dir)], stdin="The minister said the talks would resume.")
+    assert "1 articles" in screen and "/1" not in screen and "ETA" not in screen
+
+
+def test_sentence_tables_carry_the_newsroom_columns(technique_model_dir: Path, tmp_path: Path) -> None:
+    from framing.io import SENTENCE_COLUMNS
+
+    text = SEED_TEXT.read_text(encoding="utf-8")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "seed", "text": text, "meta": {"title": "Drone attack", "outlet": "Daily"}}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["score", str(src), "-o", str(out), "--format", "csv", "--model", str(technique_model_dir)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == SENTENCE_COLUMNS
+        rows = list(reader)
+    assert {(r["title"], r["outlet"]) for r in rows} == {("Drone attack", "Daily")}
+    assert all(len(r["p_other"].split(".")[-1]) <= 4 for r in rows)
+    assert any(r["techniques"] for r in rows) and all(
+        set(r["techniques"].split(";")) <= {"Loaded_Language"} for r in rows if r["techniques"]
+    )
+    record = json.loads(runner.invoke(app, ["score", str(src), "--model", str(technique_model_dir)]).stdout)
+    for row, sentence in zip(rows, record["sentences"]):
+        source, cue = sentence.get("source") or {}, sentence.get("cue") or {}
+        assert row["source"] == source.get("text", "") and row["source_kind"] == source.get("kind", "")
+        assert row["source_resolved"] == source.get("resolved", "")
+        assert row["cue_loaded"] == {True: "True", False: "False", None: ""}[cue.get("loaded")]
+
+
+def test_articles_option_writes_one_profile_row_per_article(tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    from framing.io import ARTICLE_COLUMNS
+
+    rows = [
+        {"id": "a", "text": "The minister said the talks would resume. This is surely a disaster.", "meta": {"outlet": "Daily A", "title": "Talks", "date": "2025-05-25"}},
+        {"id": "b", "text": "The war goes on. Putin said it.", "meta": {"outlet": "Daily A"}},
+        {"id": "empty", "text": ""},
+        {"id": "c", "text": "The council met on Tuesday."},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out, table = tmp_path / "out.jsonl", tmp_path / "articles.csv"
+    result = runner.invoke(app, ["score", str(src), "-o", str(out), "--articles", str(table), "--model", str(tiny_transformer_dir)])
+    assert result.exit_code == 1, result.output  # the empty article failed; the others are in both outputs
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    with table.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ARTICLE_COLUMNS
+        got = list(reader)
+    assert [r["article_id"] for r in got] == [r["id"] for r in records] == ["a", "b", "c"]
+    assert (got[0]["title"], got[0]["outlet"], got[0]["date"]) == ("Talks", "Daily A", "2025-05-25")
+    for row, record in zip(got, records):
+        profile = record["profile"]
+        assert int(row["sentences"]) == profile["sentences"] and row["summary"] == profile["summary"]
+        assert int(row["claims"]) == profile["attribution"]["claims"]
+        assert float(row["named_share"]) == round(profile["attribution"]["named"], 4)
+        assert row["top_source"] == (profile["sources"][0]["name"] if profile["sources"] else "")
+    # Refused before anything is scored: a directory, a format it cannot write, the output itself, Ray.
+    for bad in ([str(tmp_path)], [str(tmp_path / "a.xlsx")], [str(out)]):
+        result = runner.invoke(app, ["score", str(src), "-o", str(out), "--articles", *bad, "--model", str(tiny_transformer_dir)])
+        assert result.exit_code == 2 and "--articles" in result.output, result.output
+    assert not (tmp_path / "out.jsonl.partial").exists() and not list(tmp_path.glob(".*.part"))
+    result = runner.invoke(app, ["score", str(src), "--engine", "ray", "-o", str(tmp_path / "ray"), "--articles", str(table)])
+    assert result.exit_code == 2 and "--articles works with the local engine" in result.output

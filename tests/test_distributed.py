@@ -20,7 +20,8 @@ def test_ray_engine_matches_the_local_run(tiny_model_dir: Path, tmp_path: Path) 
     texts += [f"The council met on day {i} and approved the budget, officials said." for i in range(20)]
     ids = [f"doc{i}" for i in range(len(texts))]
     source = tmp_path / "articles.parquet"
-    pq.write_table(pa.table({"doc": ids, "body": texts}), source)
+    outlets = [f"outlet {i % 3}" for i in range(len(texts))]  # other columns go to meta, then to the rows
+    pq.write_table(pa.table({"doc": ids, "body": texts, "outlet": outlets, "title": [f"Story {i}" for i in range(len(texts))]}), source)
 
     local = tmp_path / "local.parquet"
     result = runner.invoke(
@@ -63,7 +64,11 @@ def test_ray_engine_matches_the_local_run(tiny_model_dir: Path, tmp_path: Path) 
     )
     assert result.exit_code == 0, result.output
 
-    ray_rows = pq.read_table(out).to_pylist()
+    from framing.distributed import OUTPUT_COLUMNS
+
+    ray_table = pq.read_table(out)
+    assert ray_table.column_names == OUTPUT_COLUMNS
+    ray_rows = ray_table.to_pylist()
     errors = [r for r in ray_rows if r["error"]]
     assert [(r["article_id"], r["sentence_index"]) for r in errors] == [("doc2", -1)] and "empty" in errors[0]["error"]
     key = lambda r: (r["article_id"], r["sentence_index"])  # noqa: E731
@@ -71,3 +76,4 @@ def test_ray_engine_matches_the_local_run(tiny_model_dir: Path, tmp_path: Path) 
     want = sorted(pq.read_table(local).to_pylist(), key=key)
     assert len(got) == len(want) > 20
     assert got == want
+    assert {(r["article_id"], r["outlet"], r["title"]) for r in got} == {(i, o, f"Story {n}") for n, (i, o) in enumerate(zip(ids, outlets)) if n != 2}
