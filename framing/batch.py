@@ -117,3 +117,19 @@ def write_errors(path: Path, failures: list[InputError]) -> None:
     with atomic_writer(path) as handle:
         for failure in failures:
             handle.write(json.dumps(failure.to_dict(), ensure_ascii=False) + "\n")
+
+
+def write_side_files(result: BatchResult, output: Path | None, errors: Path | None = None) -> tuple[Path | None, Path | None]:
+    """The per-outlet profiles and the list of failed inputs, beside ``output`` (or in ``errors``); returns
+    where each went. A batch written to standard output leaves none in the current directory (its
+    failures were printed) unless ``errors`` names a file; a clean run removes an earlier run's list."""
+    outlets = outlets_path(output) if result.outlets and output is not None else None
+    if outlets is not None:
+        write_outlets(outlets, result.outlets)
+    failed = errors or (errors_path(output) if output is not None else None)
+    if failed is not None:
+        if result.failures:
+            write_errors(failed, result.failures)
+        else:
+            failed.unlink(missing_ok=True)  # a list from an earlier run would describe this one wrongly
+    return outlets, failed

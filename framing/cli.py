@@ -24,8 +24,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
-from framing.batch import BatchResult, outlets_path, score_into, write_errors, write_outlets
-from framing.batch import errors_path as batch_errors_path
+from framing.batch import BatchResult, score_into, write_side_files
 from framing.files import atomic_writer
 from framing.io import DEFAULT_MAX_CHARS, ArticleTable, Columns, InputError, OutputWriter, count_inputs, read_inputs
 from framing.model import ModelError, ModelSpec, SentenceModel, default_threads, load_model
@@ -224,17 +223,9 @@ def score(
             if result.kept is not None:
                 _say("interrupted:", "yellow", f"{result.articles} articles are in {result.kept}; rerun with --resume to continue")
             raise
-    # Side files go beside the output; a batch written to standard output leaves none in the current
-    # directory (its failures are printed above) unless --errors names a file.
-    if result.outlets and output is not None:
-        write_outlets(outlets_path(output), result.outlets)
-        err.print(f"per-outlet profiles of {len(result.outlets.by_outlet)} outlets → {outlets_path(output)}")
-    failed_path = errors_path or (batch_errors_path(output) if output is not None else None)
-    if failed_path is not None:
-        if result.failures:
-            write_errors(failed_path, result.failures)
-        else:
-            failed_path.unlink(missing_ok=True)  # a list from an earlier run would describe this one wrongly
+    outlets, failed_path = write_side_files(result, output, errors_path)
+    if outlets is not None:
+        err.print(f"per-outlet profiles of {len(result.outlets.by_outlet)} outlets → {outlets}")
     _summary(result, output, failed_path, model.name)
     if articles is not None:
         err.print(f"{result.articles + result.resumed} article rows → {articles.path}")
