@@ -54,7 +54,7 @@ def import_file(path: str | Path, fmt: str) -> Imported:
     if fmt == "jsonl":
         for item in iter_jsonl(path):
             if isinstance(item, LineError):
-                result.skipped.append(Skipped(f"{item.path} line {item.line}", item.message))
+                result.skipped.append(Skipped(f"{item.path} line {item.line}", item.reason))
                 continue
             item = confirmed_only(item)
             if not any(s.label for s in item.sentences):

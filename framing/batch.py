@@ -123,9 +123,12 @@ def write_side_files(result: BatchResult, output: Path | None, errors: Path | No
     """The per-outlet profiles and the list of failed inputs, beside ``output`` (or in ``errors``); returns
     where each went. A batch written to standard output leaves none in the current directory (its
     failures were printed) unless ``errors`` names a file; a clean run removes an earlier run's list."""
-    outlets = outlets_path(output) if result.outlets and output is not None else None
-    if outlets is not None:
+    outlets = outlets_path(output) if output is not None else None
+    if outlets is not None and result.outlets:
         write_outlets(outlets, result.outlets)
+    elif outlets is not None:
+        outlets.unlink(missing_ok=True)  # an earlier run's totals would describe this one wrongly
+        outlets = None
     failed = errors or (errors_path(output) if output is not None else None)
     if failed is not None:
         if result.failures:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from enum import Enum
 from pathlib import Path
@@ -182,7 +183,7 @@ def score(
     if engine is Engine.ray:
         if articles_path is not None:
             _fail("--articles works with the local engine; with --engine ray, group the sentence rows by article_id")
-        _score_on_ray(paths, output, model_dir, text_col, id_col, ray_address, workers, max_chars, backend)
+        _score_on_ray(paths, output, model_dir, text_col, id_col, ray_address, workers, max_chars, backend, not no_techniques)
         return
     model = _load_model_or_exit(model_dir, "model", backend)
     spec = ModelSpec.of(model_dir, backend.value, techniques=not no_techniques)
@@ -213,6 +214,8 @@ def score(
             progress.advance(task)
 
         items = read_inputs(paths, max_chars=max_chars, columns=Columns(text_col, id_col))
+        # SIGTERM ends the batch like Ctrl-C: the partial output is kept, temporary files are removed.
+        previous = signal.signal(signal.SIGTERM, _terminated)
         try:
             score_into(writer, items, model, spec, workers or min(default_threads(), DEFAULT_WORKERS_CAP), result, show, articles)
         except OSError as exc:
@@ -223,6 +226,8 @@ def score(
             if result.kept is not None:
                 _say("interrupted:", "yellow", f"{result.articles} articles are in {result.kept}; rerun with --resume to continue")
             raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     outlets, failed_path = write_side_files(result, output, errors_path)
     if outlets is not None:
         err.print(f"per-outlet profiles of {len(result.outlets.by_outlet)} outlets → {outlets}")
@@ -231,6 +236,10 @@ def score(
         err.print(f"{result.articles + result.resumed} article rows → {articles.path}")
     if result.failures:
         raise typer.Exit(1)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _article_table(path: Path | None, output: Path | None) -> ArticleTable | None:
@@ -268,6 +277,7 @@ def _score_on_ray(
     workers: int | None,
     max_chars: int,
     backend: Backend,
+    techniques: bool = True,
 ) -> None:
     if len(paths) != 1 or output is None:
         _fail("--engine ray takes one Parquet file or directory and -o OUTPUT_DIR")
@@ -283,7 +293,7 @@ def _score_on_ray(
         rows = score_parquet(
             paths[0],
             output,
-            ModelSpec.of(model_dir, backend.value),
+            ModelSpec.of(model_dir, backend.value, techniques=techniques),
             text_col=text_col,
             id_col=id_col,
             address=address,

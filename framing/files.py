@@ -20,7 +20,7 @@ def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     try:
         # mkstemp makes the file 0600; an output takes the mode the user's umask gives a new file (0644
         # usually), so that a report can be served and a table shared like any file the user writes.
-        os.chmod(fd, 0o666 & ~_umask())
+        os.chmod(fd, 0o666 & ~umask())
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else ""
         with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
@@ -33,8 +33,14 @@ def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
-def _umask() -> int:
-    # The umask can only be read by setting it; set it straight back.
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def umask() -> int:
+    """This process's umask, read from /proc (setting it to read it would open a window in which another
+    thread's new files get no protection); where /proc has no answer, the usual 022."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022

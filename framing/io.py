@@ -24,6 +24,7 @@ from typing import Any
 
 from framing.files import atomic_writer
 from framing.record import LABELS, Article, ArticleProfile, LineError, RecordError, iter_jsonl
+from framing.segment import segment
 
 DEFAULT_MAX_CHARS = 1_000_000
 """Longest article accepted (about 150,000 words, ten times a long feature): anything longer is
@@ -179,11 +180,17 @@ def _read_file(path: Path, columns: Columns) -> Iterator[Item]:
 def _first_line_title(text: str) -> str | None:
     """The first line of a plain-text article, when more text follows it: its headline (a newsroom's
     text exports start with it). It stays a sentence of the article too, labelled like any headline."""
-    first, newline, rest = text.strip().partition("\n")
+    body = text.strip()
+    first, newline, rest = body.partition("\n")
     first = first.strip()
-    if not newline or not rest.strip() or len(first) > 300:
+    if not newline or not rest.strip() or not first or len(first) > 300:
         return None
-    return first or None
+    # A hard-wrapped paragraph also has a first line: a headline is set apart by an empty line, or is a
+    # unit of its own for the segmenter (a short line without closing punctuation).
+    if rest.startswith(("\n", "\r\n")) or rest.lstrip(" \t").startswith("\n"):
+        return first
+    spans = segment(body[: len(first) + 1 + min(len(rest), 2000)])
+    return first if spans and spans[0][1] <= len(body.partition("\n")[0]) else None
 
 
 MIN_HTML_WORDS = 15
@@ -268,15 +275,16 @@ def _read_table(path: Path, columns: Columns) -> Iterator[Item]:
 
 def _read_stdin() -> Iterator[Item]:
     data = sys.stdin.buffer.read()
+    if data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        # JSONL lines are decoded one by one: one bad byte fails its line, not the whole input.
+        yield from _from_lines(iter_jsonl("<stdin>", lines=io.BytesIO(data.removeprefix(b"\xef\xbb\xbf"))))
+        return
     try:
         text = decode_text(data, "<stdin>")
     except InputError as exc:
         yield exc
         return
-    if text.lstrip().startswith("{"):
-        yield from _from_lines(iter_jsonl("<stdin>", lines=iter(io.StringIO(text))))
-    else:
-        yield Article(id="stdin", text=text, meta={"path": "-"})
+    yield Article(id="stdin", text=text, meta={"path": "-"})
 
 
 def _from_lines(items: Iterator[Article | LineError]) -> Iterator[Item]:
@@ -777,29 +785,37 @@ class Resumed:
 
 
 def read_partial(path: Path) -> Resumed:
-    """Read an interrupted JSONL output and cut off a last line that the kill left half-written."""
+    """Read an interrupted JSONL output and cut off a last line that the kill left half-written. Only the
+    last line: a bad line before good ones is not a kill's doing, and cutting there would drop the good
+    records after it, so it is an error to look at."""
     import json
 
     keys: Counter[str] = Counter()
     profiles: list[tuple[str, ArticleProfile]] = []
     good = 0
     with open(path, "rb") as handle:
-        for line in handle:
+        lines = handle.readlines()
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+            meta = record.get("meta")
+            meta = meta if isinstance(meta, dict) else {}
+            key = _key(record["id"], record["text"])
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            if number == len(lines) and not line.endswith(b"\n"):
+                break
+            raise ValueError(
+                f"{path} line {number} is not a scored record (not left by a kill): fix or delete that line, then --resume"
+            ) from None
+        if not line.endswith(b"\n"):
+            break
+        keys[key] += 1
+        if meta.get("outlet") and isinstance(record.get("profile"), dict):
             try:
-                record = json.loads(line)
-                meta = record.get("meta") or {}
-                key = _key(record["id"], record["text"])
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-                break
-            if not line.endswith(b"\n"):
-                break
-            keys[key] += 1
-            if meta.get("outlet") and isinstance(record.get("profile"), dict):
-                try:
-                    profiles.append((str(meta["outlet"]), ArticleProfile.from_dict(record["profile"])))
-                except RecordError:
-                    pass  # a profile this version cannot read: the outlet totals miss one article
-            good += len(line)
+                profiles.append((str(meta["outlet"]), ArticleProfile.from_dict(record["profile"])))
+            except RecordError:
+                pass  # a profile this version cannot read: the outlet totals miss one article
+        good += len(line)
     with open(path, "r+b") as handle:
         handle.truncate(good)
     return Resumed(keys, profiles, good)

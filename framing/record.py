@@ -223,21 +223,23 @@ class ArticleProfile:
             )
         except (AttributeError, KeyError, TypeError) as exc:
             raise RecordError(f"not a profile ({exc!r})") from None
+        a, t = profile.attribution, profile.techniques
+        if not isinstance(a.by_kind, dict) or (t is not None and not isinstance(t.counts, dict)):
+            raise RecordError("not a profile (wrong value types)")
         numbers = [
             profile.sentences,
-            profile.attribution.claims,
+            a.claims,
             *(x.count for x in profile.labels.values()),
             *(x.claims for x in profile.sources),
+            *a.by_kind.values(),
+            *(n for c in profile.framing_cues for n in (c.sentence, c.start, c.end)),
+            *((t.spans, *t.counts.values()) if t is not None else ()),
         ]
-        shares = [
-            profile.attribution.named,
-            profile.attribution.anonymous,
-            profile.attribution.unattributed,
-            profile.attribution.not_found,
-            *(x.share for x in profile.labels.values()),
-        ]
-        texts = [profile.summary, *(x.name for x in profile.sources), *(x.kind for x in profile.sources)]
-        if not (all(_is_int(n) for n in numbers) and all(_is_number(x) for x in shares) and all(isinstance(t, str) for t in texts)):
+        shares = [a.named, a.anonymous, a.unattributed, a.not_found, *(x.share for x in profile.labels.values())]
+        shares += [t.editorial_with_technique] if t is not None else []
+        texts = [profile.summary, *(x.name for x in profile.sources), *(x.kind for x in profile.sources), *a.by_kind]
+        texts += [x for c in profile.framing_cues for x in (c.text, c.kind)] + (list(t.counts) if t is not None else [])
+        if not (all(_is_int(n) for n in numbers) and all(_is_number(x) for x in shares) and all(isinstance(x, str) for x in texts)):
             raise RecordError("not a profile (wrong value types)")
         return profile
 

@@ -100,14 +100,13 @@ def _safe_batch(batch: list[Article], model: SentenceModel) -> Iterator[Article 
     try:
         scored = [article for article, _ in _score_batch([prepare(a) for a in batch], model)]
     except Exception:
-        if len(batch) == 1:
-            raise
-        # Retry one by one so that only the article that fails is reported.
+        # Retry one by one so that only the article that fails is reported (a batch of one included: the
+        # last article of a batch, or one between two input errors, must not end the whole batch).
         for article in batch:
             try:
                 yield from (scored for scored, _ in _score_batch([prepare(article)], model))
             except Exception as exc:  # noqa: BLE001 - any failure of one article is reported, not fatal
-                yield InputError(article.meta.get("path", article.id), f"scoring failed: {exc!r}", article.id)
+                yield InputError(article.origin or str(article.meta.get("path", article.id)), f"scoring failed: {exc!r}", article.id)
         return
     yield from scored
 

@@ -125,7 +125,7 @@ def test_output_problems_are_found_before_scoring_and_said_plainly(tiny_model_di
 
 
 def test_outputs_respect_the_umask_and_leave_no_stale_side_files(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    old = os.umask(0o022)
+    old = os.umask(0o027)
     try:
         good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
         good.write_text(TEXT, encoding="utf-8")
@@ -141,7 +141,7 @@ def test_outputs_respect_the_umask_and_leave_no_stale_side_files(tiny_model_dir:
         report = tmp_path / "report"
         assert runner.invoke(app, ["report", str(out), "-o", str(report)]).exit_code == 0
         for path in (out, csv_out, *report.glob("*.html")):
-            assert path.stat().st_mode & 0o777 == 0o644, path
+            assert path.stat().st_mode & 0o777 == 0o640, path
         # Written to standard output, a batch drops no side files into the current directory.
         monkeypatch.chdir(tmp_path / "report")
         before = set(os.listdir("."))
@@ -335,3 +335,63 @@ def test_resume_with_another_path_spelling_and_a_second_writer(tiny_model_dir: P
     assert again.returncode == 0, again.stderr.decode()
     ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(ids) == 1200 and len(set(ids)) == 1200
+
+
+def test_a_bad_line_inside_a_partial_output_is_reported_not_cut(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Resume cut the partial output at its first bad line: every good record after it was lost."""
+    from framing.io import read_partial
+
+    partial = tmp_path / "out.jsonl.partial"
+    good = [_record(i, extra="x") for i in range(3)]
+    partial.write_text(good[0] + "junk\n" + good[1] + good[2], encoding="utf-8")
+    before = partial.read_bytes()
+    with pytest.raises(ValueError, match="line 2 is not a scored record"):
+        read_partial(partial)
+    assert partial.read_bytes() == before
+    partial.write_text(good[0] + json.dumps({"id": "m", "text": TEXT, "meta": "not an object"}) + "\n" + '{"id": "a9", "te', encoding="utf-8")
+    resumed = read_partial(partial)
+    assert sum(resumed.keys.values()) == 2 and partial.read_text(encoding="utf-8").count("\n") == 2
+
+
+def test_a_profile_of_the_wrong_shape_stops_neither_report_nor_resume(tiny_model_dir: Path, tmp_path: Path) -> None:
+    article = _scored("p", TEXT, tiny_model_dir)
+    article.meta["outlet"] = "o"
+    record = article.to_dict()
+    record["profile"]["attribution"]["by_kind"] = {"person": "x"}
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["report", str(path), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 0 and (tmp_path / "r" / "index.html").exists(), result.output
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl.partial").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    src = tmp_path / "a.txt"
+    src.write_text(TEXT, encoding="utf-8")
+    resumed = runner.invoke(app, ["score", str(src), "-o", str(out), "--model", str(tiny_model_dir), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+
+
+def test_one_article_that_breaks_the_model_is_one_error(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of one (the last article, or one between two input errors) re-raised: the batch ended."""
+    import framing
+    from framing.score import score_items
+
+    model = framing.load_model(tiny_model_dir)
+    real = model.predict
+
+    def predict(articles: list[Article]) -> list:
+        if any("poison" in a.text for a in articles):
+            raise RuntimeError("the model broke")
+        return real(articles)
+
+    monkeypatch.setattr(model, "predict", predict)
+    items = list(score_items([Article("ok", TEXT), Article("bad", TEXT + " poison"), Article("ok2", TEXT)], model, batch_size=1))
+    assert [type(i).__name__ for i in items] == ["Article", "InputError", "Article"]
+    assert "the model broke" in items[1].message
+
+
+def test_jsonl_on_standard_input_fails_one_line_at_a_time(tiny_model_dir: Path) -> None:
+    data = _record(0).encode() + _record(1).encode().replace(b"minister", b"minist\xffer") + _record(2).encode()
+    result = subprocess.run([sys.executable, "-m", "framing", "score", "-", "--model", str(tiny_model_dir)], input=data, capture_output=True, cwd=REPO, timeout=120)
+    assert result.returncode == 1
+    assert [json.loads(line)["id"] for line in result.stdout.decode().splitlines()] == ["a0", "a2"]
+    assert b"<stdin> line 2" in result.stderr

@@ -28,5 +28,8 @@ def test_the_framing_pipe_sets_labelled_sentence_source_and_cue_spans(tiny_trans
 def test_the_factory_is_registered_for_spacy(tiny_model_dir: Path) -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("framing", config={"model": str(tiny_model_dir)})
-    doc = nlp("The council met on Tuesday and approved the budget.")
-    assert [s.label_ for s in doc.spans["framing"]][0] in ("reported_fact", "attributed_claim", "editorial_framing", "other")
+    text = "The council met on Tuesday and approved the budget. The mayor said it was fair."
+    doc = nlp(text)
+    sentences = [s for s in doc.spans["framing"] if s.label_ in ("reported_fact", "attributed_claim", "editorial_framing", "other")]
+    assert [(s.start_char, s.end_char) for s in sentences] == [(0, 51), (52, len(text))]
+    assert [s.label_ for s in sentences] == [s.label for s in doc._.framing.sentences]

@@ -9,8 +9,10 @@ written or read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +34,14 @@ class Progress:
     epoch_rng: list[Any] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     minutes: float = 0.0
+    fingerprint: str = ""
+    """What the run trains on and how (``fingerprint``): a checkpoint of another run is never resumed."""
+
+
+def fingerprint(config: dict[str, Any], windows: int, steps: int) -> str:
+    """A digest of the config (less what may change between a run and its resumption) and the data size."""
+    kept = {k: v for k, v in sorted(config.items()) if k not in ("resume", "max_minutes", "checkpoint_minutes", "checkpoint_dir", "threads")}
+    return hashlib.sha256(json.dumps([kept, windows, steps], sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
 
 
 def save(directory: Path, network: torch.nn.Module, optimizer: torch.optim.Optimizer, progress: Progress) -> None:
@@ -81,6 +91,14 @@ def _as_state(saved: list[Any]) -> Any:
 
 
 def _replace(path: Path, write: Any) -> None:
-    part = path.with_name(path.name + ".part")
-    write(part)
-    os.replace(part, path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    part = Path(name)
+    try:
+        write(part)
+        with open(part, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise

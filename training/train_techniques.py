@@ -15,7 +15,6 @@ import argparse
 import copy
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 

@@ -34,6 +34,7 @@ from framing.model.windows import pad
 from training import checkpoint, data, model_card
 from training.config import TransformerConfig
 from framing.evaluate import evaluate_model
+from framing.files import umask
 
 
 def base_model_dir(name: str) -> Path:
@@ -215,6 +216,9 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
     checkpoints = Path(config.checkpoint_dir) if config.checkpoint_dir else None
     resumed = checkpoint.load(checkpoints, network, optimizer) if checkpoints is not None and config.resume else None
     progress = resumed or checkpoint.Progress()
+    run_print = checkpoint.fingerprint(config.to_dict(), len(dataset), total)
+    if resumed is not None and resumed.fingerprint != run_print:
+        raise ValueError(f"the checkpoint in {checkpoints} was made by another config or other data: delete it, or resume with the config it came from")
     if resumed is not None:
         log(f"resuming at step {progress.step}/{total} ({progress.minutes:.1f} min already spent) from {checkpoints}")
     # Resumed, the schedule continues where the run stopped (the optimizer's groups kept their initial lr).
@@ -267,7 +271,7 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
                 eta = min(rate * (total - step), max(0.0, config.max_minutes * 60 - elapsed))
                 log(f"step {step}/{total} loss {np.mean(losses[-20:]):.4f} {elapsed / 60:.1f} min, about {eta / 60:.0f} min to go")
             if checkpoints is not None and (time.perf_counter() - last_saved >= config.checkpoint_minutes * 60 or step >= total):
-                checkpoint.save(checkpoints, network, optimizer, checkpoint.Progress(step, epoch, done, epoch_rng, losses, elapsed / 60))
+                checkpoint.save(checkpoints, network, optimizer, checkpoint.Progress(step, epoch, done, epoch_rng, losses, elapsed / 60, run_print))
                 last_saved = time.perf_counter()
             if step >= total:
                 break
@@ -362,7 +366,10 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
     started = time.perf_counter()
     output_dir = versioned(config.output_dir)
     if output_dir.exists():
-        shutil.rmtree(output_dir)  # no framing-model.json: the leftover of a run that never finished
+        if any(output_dir.iterdir()):
+            # Not a model (it has no framing-model.json) and not empty: never ours to delete.
+            raise ValueError(f"{output_dir} exists and is not a model directory: choose another output_dir")
+        output_dir.rmdir()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     train, held_out = corpus(config, log)
     model, previous = starting_model(config, log)
@@ -519,6 +526,7 @@ def save_with_card(model: TransformerModel, config: TransformerConfig, staging: 
         with open(staging / "changed.jsonl", "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in changed)
         log(comparison_text(model.info["metrics"], model.info["baseline_metrics"], changed, output_dir))
+    staging.chmod(0o777 & ~umask())  # mkdtemp makes it private; a model is shared like any directory
     staging.rename(output_dir)
     model.info["saved_as"] = output_dir.name
     log(f"saved {output_dir}")

@@ -189,3 +189,17 @@ def test_a_killed_training_run_resumes_to_the_same_model(tiny_transformer_dir: P
     for name in ("head.safetensors", "model.safetensors"):
         a, b = load_file(str(tmp_path / "whole" / name)), load_file(str(tmp_path / "cut" / name))
         assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a), name
+
+
+def test_training_never_deletes_a_directory_that_is_not_a_model(tiny_transformer_dir: Path, tmp_path: Path) -> None:
+    """``--output-dir models`` (no framing-model.json in it) was deleted before training began."""
+    from training.config import TransformerConfig
+    from training.train_transformer import run
+
+    precious = tmp_path / "models"
+    precious.mkdir()
+    (precious / "DEFAULT").write_text("x\n", encoding="utf-8")
+    config = TransformerConfig(base_model=str(tiny_transformer_dir), sources=["seed"], max_tokens=64, output_dir=str(precious), threads=1)
+    with pytest.raises(ValueError, match="is not a model directory"):
+        run(config, log=lambda m: None)
+    assert (precious / "DEFAULT").read_text(encoding="utf-8") == "x\n"
