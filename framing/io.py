@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from framing.files import atomic_writer
+from framing.files import atomic_writer, cache_dir, read_cached, write_cached
 from framing.record import LABELS, Article, ArticleProfile, LineError, RecordError, iter_jsonl
 from framing.segment import segment
 
@@ -424,11 +424,8 @@ class LanguageIdentifier:
 
         import numpy as np
 
-        from framing.model.onnx_model import cache_dir
-
         path = cache_dir() / f"langid-{importlib.metadata.version('langid')}.npz"
-        digest_path = path.with_name(path.name + ".sha256")
-        data = _trusted_file(path, digest_path)
+        data = read_cached(path)
         if data is not None:
             try:
                 with np.load(io.BytesIO(data), allow_pickle=False) as stored:
@@ -438,50 +435,8 @@ class LanguageIdentifier:
         arrays = cls.unpack()
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
-        _cache_file(path, digest_path, buffer.getvalue())
+        write_cached(path, buffer.getvalue())
         return cls(arrays)
-
-
-def _private(path: Path) -> bool:
-    """Owned by this user and writable by no one else."""
-    try:
-        info = path.stat()
-    except OSError:
-        return False
-    return info.st_uid == os.getuid() and not info.st_mode & 0o022
-
-
-def _trusted_file(path: Path, digest_path: Path) -> bytes | None:
-    """A cached file, when the cache is this user's alone and the file's SHA-256 is the one recorded."""
-    if not (_private(path.parent) and _private(path) and _private(digest_path)):
-        return None
-    try:
-        data, recorded = path.read_bytes(), digest_path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return data if hashlib.sha256(data).hexdigest() == recorded else None
-
-
-def _cache_file(path: Path, digest_path: Path, data: bytes) -> None:
-    """Write ``data`` and then its digest into the private cache; a cache that cannot be written is skipped."""
-    import tempfile
-
-    part: str | None = None
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.parent.stat().st_uid == os.getuid():
-            path.parent.chmod(0o700)
-        # The file first, then its digest: a kill between the two leaves a file without a digest, unpacked
-        # again next time rather than trusted.
-        for target, content in ((path, data), (digest_path, hashlib.sha256(data).hexdigest().encode("ascii") + b"\n")):
-            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as handle:
-                part = handle.name
-                handle.write(content)
-            os.replace(part, target)
-            part = None
-    except OSError:
-        if part is not None:
-            Path(part).unlink(missing_ok=True)
 
 
 @functools.cache

@@ -195,10 +195,28 @@ def test_language_model_is_cached_privately_and_verified(tmp_path: Path, monkeyp
     again = LanguageIdentifier.load()
     assert again.identify(SPANISH_15) == first.identify(SPANISH_15)
     assert again.identify(SPANISH_15)[0] == "es" and again.identify(ENGLISH_SHORT[0])[0] == "en"
-    # A cache file changed behind our back is not read: it is unpacked and written again.
-    cached.write_bytes(b"not the model")
+    # A valid cache file changed behind our back (here: arrays that would read Spanish as English) is not
+    # read: only its digest tells it from the real one, and it is unpacked and written again.
+    import io as bytes_io
+
+    import numpy as np
+
+    with np.load(cached, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays = {name: (value[::-1] if value.ndim else value) for name, value in arrays.items()}
+    buffer = bytes_io.BytesIO()
+    np.savez(buffer, **arrays)
+    cached.write_bytes(buffer.getvalue())
+    cached.chmod(0o600)
     assert LanguageIdentifier.load().identify(SPANISH_15) == first.identify(SPANISH_15)
-    assert cached.read_bytes() != b"not the model"
+    assert cached.read_bytes() != buffer.getvalue()
+    # A cache directory others may write to is never trusted: the model is unpacked and used, not read back.
+    (tmp_path / "cache").chmod(0o777)
+    from framing.files import read_cached
+
+    assert read_cached(cached) is None
+    assert LanguageIdentifier.load().identify(SPANISH_15) == first.identify(SPANISH_15)
+    (tmp_path / "cache").chmod(0o700)
 
 
 def _scored_article() -> Article:

@@ -21,7 +21,6 @@ import importlib.metadata
 import io
 import json
 import logging
-import os
 import tempfile
 import warnings
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from framing.files import cache_dir, read_cached, write_cached
 from framing.model.base import Prediction, default_threads
 from framing.model.windows import Outputs, WindowSpec, predict_windows
 from framing.record import Article
@@ -110,12 +110,6 @@ def quantize_int8(graph: bytes) -> bytes:
         return target.read_bytes()
 
 
-def cache_dir() -> Path:
-    if os.environ.get("FRAMING_CACHE_DIR"):
-        return Path(os.environ["FRAMING_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "framing"
-
-
 def _version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
@@ -138,63 +132,19 @@ def graph_key(directory: Path, int8: bool, techniques: bool) -> str:
     return digest.hexdigest()[:32]
 
 
-def _private(path: Path) -> bool:
-    """Owned by this user and writable by no one else: a file nobody else can have replaced."""
-    try:
-        info = path.stat()
-    except OSError:
-        return False
-    return info.st_uid == os.getuid() and not info.st_mode & 0o022
-
-
-def _trusted(path: Path, digest_path: Path) -> bytes | None:
-    """The cached graph, when the cache is this user's alone and the graph is the one exported: its
-    SHA-256 equals the one recorded beside it at export. Anything else is not used."""
-    if not (_private(path.parent) and _private(path) and _private(digest_path)):
-        return None
-    try:
-        graph, recorded = path.read_bytes(), digest_path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return graph if hashlib.sha256(graph).hexdigest() == recorded else None
-
-
 def cached_graph(directory: Path, int8: bool, techniques: bool) -> tuple[Path, bytes]:
     """The scoring graph of ``directory``, from the cache or exported (and cached). A cached graph is used
-    only when ``_trusted``; otherwise it is exported again and replaced. A cache that cannot be written
+    only when ``framing.files.read_cached`` trusts it; otherwise it is exported again and replaced. A cache that cannot be written
     (read-only home, full disk) only costs the export on every load."""
     path = cache_dir() / f"scoring-{graph_key(directory, int8, techniques)}{'-int8' if int8 else ''}.onnx"
-    digest_path = path.with_name(path.name + ".sha256")
-    cached = _trusted(path, digest_path)
+    cached = read_cached(path)
     if cached is not None:
         return path, cached
     graph = export_onnx(directory, techniques)
     if int8:
         graph = quantize_int8(graph)
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.parent.stat().st_uid == os.getuid():
-            path.parent.chmod(0o700)
-        # The graph first, then its digest: a kill between the two leaves a graph without a digest,
-        # which is exported again next time rather than trusted.
-        _write_whole(path, graph)
-        _write_whole(digest_path, hashlib.sha256(graph).hexdigest().encode("ascii") + b"\n")
-    except OSError:
-        pass
+    write_cached(path, graph)
     return path, graph
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    part = None
-    try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as handle:
-            part = Path(handle.name)
-            handle.write(data)
-        os.replace(part, path)  # whole or absent: a reader never sees half a file
-    except OSError:
-        if part is not None:
-            part.unlink(missing_ok=True)
-        raise
 
 
 def _session(graph: bytes, threads: int) -> Any:
