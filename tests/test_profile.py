@@ -5,20 +5,9 @@ import copy
 import pytest
 
 from framing.attribution import attach
-from framing.model import SpanGuess
 from framing.profile import article_profile, outlet_profiles
 from framing.record import Article, Sentence
-
-
-def _as_guesses(seed: Article) -> tuple[Article, list[list[SpanGuess]]]:
-    """The seed with its gold labels and, as the tagger's output, its gold spans."""
-    article = copy.deepcopy(seed)
-    guesses = []
-    for s in article.sentences:
-        found = [SpanGuess(role, span.start, span.end, 0.9) for role, span in (("source", s.source), ("cue", s.cue)) if span]
-        guesses.append(found)
-        s.source = s.cue = None
-    return article, guesses
+from tests.test_attribution import _as_guesses
 
 
 def test_profile_counts_sources_continuations_and_hedges(seed: Article) -> None:
