@@ -80,23 +80,26 @@ def read_inputs(paths: Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS, col
         if raw == "-":
             yield from _checked(_read_stdin(), max_chars)
             continue
-        path = Path(raw)
-        if not path.exists() and glob.has_magic(raw):
-            matches = sorted(Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file())
-            if not matches:
-                yield InputError(raw, "no file matches this pattern")
-            for file in matches:
-                yield from _checked(_read_file(file, columns), max_chars)
-        elif path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
-            if not files:
-                yield InputError(str(path), "directory holds no .txt, .html, .jsonl, .csv or .parquet files")
-            for file in files:
-                yield from _checked(_read_file(file, columns), max_chars)
-        elif path.is_file():
-            yield from _checked(_read_file(path, columns), max_chars)
-        else:
-            yield InputError(str(path), "no such file or directory")
+        files, problem = _expand(raw)
+        if problem is not None:
+            yield problem
+        for file in files:
+            yield from _checked(_read_file(file, columns), max_chars)
+
+
+def _expand(raw: str) -> tuple[list[Path], InputError | None]:
+    """The files an input path names (a file, a directory's input files, a glob's matches), or the error
+    that says there are none; ``read_inputs`` reads them and ``count_inputs`` counts them."""
+    path = Path(raw)
+    if not path.exists() and glob.has_magic(raw):
+        matches = sorted(Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file())
+        return matches, None if matches else InputError(raw, "no file matches this pattern")
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+        return files, None if files else InputError(str(path), "directory holds no .txt, .html, .jsonl, .csv or .parquet files")
+    if path.is_file():
+        return [path], None
+    return [], InputError(str(path), "no such file or directory")
 
 
 def count_inputs(paths: Iterable[str]) -> int | None:
@@ -109,15 +112,8 @@ def count_inputs(paths: Iterable[str]) -> int | None:
     for raw in paths:
         if raw == "-":
             return None
-        path = Path(raw)
-        if not path.exists() and glob.has_magic(raw):
-            files = [Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file()]
-        elif path.is_dir():
-            files = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES]
-        else:
-            files = [path]
-        if not files:
-            total += 1  # the error that says so
+        files, problem = _expand(raw)
+        total += problem is not None  # the error that says so is an item too
         for file in files:
             n = _count_file(file)
             if n is None:

@@ -24,43 +24,16 @@ def test_ray_engine_matches_the_local_run(tiny_model_dir: Path, tmp_path: Path) 
     pq.write_table(pa.table({"doc": ids, "body": texts, "outlet": outlets, "title": [f"Story {i}" for i in range(len(texts))]}), source)
 
     local = tmp_path / "local.parquet"
+    columns_and_model = ["--text-col", "body", "--id-col", "doc", "--model", str(tiny_model_dir)]
     result = runner.invoke(
         app,
-        [
-            "score",
-            str(source),
-            "-o",
-            str(local),
-            "--format",
-            "parquet",
-            "--text-col",
-            "body",
-            "--id-col",
-            "doc",
-            "--model",
-            str(tiny_model_dir),
-        ],
+        ["score", str(source), "-o", str(local), "--format", "parquet", *columns_and_model],
     )
     assert result.exit_code == 1  # the empty article is reported
     out = tmp_path / "ray-out"
     result = runner.invoke(
         app,
-        [
-            "score",
-            str(source),
-            "--engine",
-            "ray",
-            "--workers",
-            "2",
-            "-o",
-            str(out),
-            "--text-col",
-            "body",
-            "--id-col",
-            "doc",
-            "--model",
-            str(tiny_model_dir),
-        ],
+        ["score", str(source), "--engine", "ray", "--workers", "2", "-o", str(out), *columns_and_model],
     )
     assert result.exit_code == 0, result.output
 
