@@ -171,9 +171,54 @@ def full_name(article: Article, mention: str) -> str | None:
     return name
 
 
+REPORTING_CUE = re.compile(
+    r"\b(?:says?|said|saying|tells?|told|claim\w*|warn\w*|urg(?:e|es|ed|ing)|accus\w*|den(?:y|ies|ied|ying)|insist\w*"
+    r"|argu\w*|vow\w*|pledg\w*|promis\w*|admit\w*|believ\w*|fear\w*|predict\w*|calls?|called|calling|demand\w*"
+    r"|threaten\w*|blast\w*|slam\w*|decr(?:y|ies|ied)|question\w*|doubt\w*|suggest\w*|hint\w*|expect\w*|think\w*"
+    r"|thought|according to|assert\w*|contend\w*|alleg\w*|charg(?:e|es|ed|ing)|report\w*|announc\w*|mock\w*|rebut\w*"
+    r"|rebuk\w*|critici[sz]\w*|condemn\w*|prais\w*|defend\w*|apologi[sz]\w*|conced\w*|reveal\w*|respond\w*"
+    r"|repl(?:y|ies|ied)|explain\w*|describ\w*|dismiss\w*|blam\w*|lash\w* out|hits? out|fir(?:es|ed|ing) back"
+    r"|(?:concerned|worried|hopes?|hopeful|confident) that|acknowledg\w*|testif\w*|tweet\w*|writes|wrote)\b",
+    re.IGNORECASE,
+)
+"""Verbs of saying and believing: what makes a headline's subject the source of its words."""
+
+_QUOTED_HEADLINE = re.compile(
+    r"""^\s*["“‘'].+["”’']\s*[:—–-]"""  # 'We will not back down': Mayor Lopez
+    r"""|^[^:]{2,60}:\s*["“‘']"""  # Lopez: 'We will not back down'
+    r"""|^(?!(?:Watch|Update|Breaking|Exclusive|Opinion|Analysis|Live|Video|Photos|Explainer|Factbox)\b)(?:[A-Z][a-z][\w.'’-]*\s?){1,4}:\s"""  # Lopez: We will not back down
+)
+_SENTENCE_END = re.compile(r"""[.!?]["”’')\]]*\s*$""")
+
+
+def is_headline(article: Article, index: int) -> bool:
+    """The article's first sentence when it reads as a headline: the title given with the article, or a
+    first line without a full stop."""
+    if index != 0 or not article.sentences:
+        return False
+    first = article.sentences[0]
+    text = article.text[first.start : first.end].strip()
+    title = article.meta.get("title")
+    return (isinstance(title, str) and " ".join(title.split()) == " ".join(text.split())) or not _SENTENCE_END.search(text)
+
+
+def headline_without_speech(article: Article, sentence: Sentence) -> bool:
+    """A headline labelled attributed claim that attributes nothing: no verb of saying or believing, no
+    "'quote': Name" or "Name: quote" form. Headlines drop their "said", so the model reads any
+    "Council approves budget" as "X verbs Y"; guidelines v2 label a headline by what it states."""
+    text = article.text[sentence.start : sentence.end]
+    return not (REPORTING_CUE.search(text) or _QUOTED_HEADLINE.search(text))
+
+
 def attach(article: Article, guesses: list[list[SpanGuess]]) -> Article:
     """Give every attributed claim (and every editorial sentence that attributes) its source and cue,
-    resolved and typed, from the tagger's guesses; a hedge becomes the cue of a claim that has none."""
+    resolved and typed, from the tagger's guesses; a hedge becomes the cue of a claim that has none.
+    A headline that the model called an attributed claim but that has no verb of saying or believing
+    (``headline_without_speech``) takes its next most likely label and no source."""
+    if article.sentences and article.sentences[0].label == "attributed_claim" and is_headline(article, 0):
+        first = article.sentences[0]
+        if headline_without_speech(article, first) and first.probs:
+            first.label = max((label for label in first.probs if label != "attributed_claim"), key=lambda label: first.probs[label])  # type: ignore[index]
     last_person: str | None = None
     last_any: str | None = None
     for sentence, found in zip(article.sentences, guesses or [[] for _ in article.sentences]):

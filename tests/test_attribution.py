@@ -177,3 +177,42 @@ def test_source_spans_read_as_names_and_are_never_empty() -> None:
         "John McCain", "Russia's military", "Harvard Law Professor Dershowitz", None,
     ]
     assert Article.from_dict(json.loads(article.to_json())).to_dict() == article.to_dict()
+
+
+def _headline_article(headline: str, probs: dict[str, float], title: str | None = None) -> Article:
+    text = f"{headline}\n\nThe vote was 7-2 on Tuesday."
+    first = Sentence(0, len(headline), "attributed_claim", probs=dict(probs))
+    second = Sentence(len(headline) + 2, len(text), "attributed_claim", probs=dict(probs))
+    return Article("h", text, {"title": title} if title else {}, [first, second])
+
+
+@pytest.mark.parametrize(
+    ("headline", "label"),
+    [
+        ("Council approves budget", "reported_fact"),  # the issue's case: "approves" is an act, not speech
+        ("Former envoy says treaty endangers fisheries", "attributed_claim"),
+        ("'We will not back down': Mayor Lopez", "attributed_claim"),
+        ("Lopez: 'We will not back down'", "attributed_claim"),
+        ("Mayor Lopez: We will not back down", "attributed_claim"),
+        ("WATCH: Council approves budget", "reported_fact"),
+        ("Dem running for Senate mocks Grassley", "attributed_claim"),
+        ("Council approves budget.", "attributed_claim"),  # ends like a sentence and is not the title: not a headline
+    ],
+)
+def test_a_headline_is_not_an_attribution_by_its_verb(headline: str, label: str) -> None:
+    probs = {"attributed_claim": 0.6, "editorial_framing": 0.1, "reported_fact": 0.25, "other": 0.05}
+    article = _headline_article(headline, probs)
+    # The tagger's guess of the issue: "Council" as source, "approves" as cue.
+    guesses = [[SpanGuess("source", 0, 7, 0.9), SpanGuess("cue", 8, 16, 0.9)], []]
+    attach(article, guesses)
+    assert article.sentences[0].label == label
+    if label != "attributed_claim":
+        assert article.sentences[0].source is None and article.sentences[0].cue is None
+    assert article.sentences[1].label == "attributed_claim"  # body sentences are the model's
+
+
+def test_a_title_that_ends_with_a_full_stop_is_still_a_headline() -> None:
+    probs = {"attributed_claim": 0.6, "editorial_framing": 0.3, "reported_fact": 0.05, "other": 0.05}
+    article = _headline_article("Council approves budget.", probs, title="Council approves budget.")
+    attach(article, [[], []])
+    assert article.sentences[0].label == "editorial_framing"  # the next most likely label, not a fixed one

