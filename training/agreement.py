@@ -110,12 +110,43 @@ def _notes(article: Article) -> dict[int, str]:
     return out
 
 
+def disagreements_markdown(rows: list[dict[str, Any]]) -> str:
+    """The disagreements as the table of ``training/annotations/disagreements.md``."""
+    rounds_seen = sorted({int(r["pair"].split(".")[0].removeprefix("round")) for r in rows})
+
+    def cell(text: str, width: int | None = None) -> str:
+        text = " ".join(str(text).split()).replace("|", "\\|")
+        return text[:width] if width else text
+
+    lines = [
+        f"# Disagreements of the double annotations (rounds {', '.join(map(str, rounds_seen))})",
+        "",
+        "Every sentence two annotators labelled differently (`python -m training.agreement --rounds` for the kappas;",
+        "`python -m training.agreement --disagreements FILE` writes this list). `first` is the round's record, `second` the blind",
+        "(blank) or draft-started second annotation; the notes are the annotators' own and name the v2 rule they applied, where they gave one.",
+        "",
+        "| pair | article | # | first | second | sentence | first's note | second's note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['pair']} | {r['article']} | {r['sentence']} | {r['first']} | {r['second']} | {cell(r['text'], 160)} | {cell(r['first_note'])} | {cell(r['second_note'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("first", nargs="?")
     parser.add_argument("second", nargs="?")
     parser.add_argument("--rounds", action="store_true", help="every round's agreement figures")
+    parser.add_argument("--disagreements", type=Path, metavar="FILE", help="write every disagreement of the double annotations as a Markdown table")
     args = parser.parse_args(argv)
+    if args.disagreements:
+        rows = disagreements()
+        args.disagreements.write_text(disagreements_markdown(rows), encoding="utf-8")
+        print(f"{len(rows)} disagreements → {args.disagreements}")
+        return 0
     if args.rounds:
         for name, r in rounds().items():
             print(f"{name:38s} {len(r['articles']):3d} articles {r['sentences']:5d} sentences  observed {r['observed_agreement']:.3f}  kappa {r['kappa']:.3f}")
