@@ -30,3 +30,25 @@ def test_technique_spans_are_whole_words_of_three_characters_or_more() -> None:
     probs[10, slogans] = 0.9  # "to": under three characters
     spans = decode_techniques(offsets, probs, text, threshold=0.5)
     assert [(text[s.start : s.end], s.technique) for s in spans] == [("Pompeo", "Loaded_Language"), ("tantamount", "Loaded_Language")]
+
+
+def test_an_open_source_span_takes_the_next_word_the_tagger_still_leans_towards() -> None:
+    """The tagger trailed off after the first word of "46 percent" (O its most likely tag for
+    "percent"); a cue is not dragged across a word the tagger gives it little chance of."""
+    from framing.model.decode import decode_tags
+    from framing.model.windows import TAGS
+
+    text = "46 percent said no"
+    offsets = [(0, 2), (3, 10), (11, 15), (16, 18)]
+
+    def row(**p: float) -> list[float]:
+        return [p.get(t.replace("-", "_"), 0.0) for t in TAGS]
+
+    probs = np.array([
+        row(B_source=0.9, O=0.1),
+        row(O=0.7, I_source=0.3),   # leans towards the source: continues it
+        row(B_cue=0.9, O=0.1),
+        row(O=0.9, I_cue=0.1),      # below the cue's threshold: the cue stays "said"
+    ])
+    spans = [(g.role, text[g.start : g.end]) for g in decode_tags(offsets, probs, TAGS, text)]
+    assert spans == [("source", "46 percent"), ("cue", "said")]
