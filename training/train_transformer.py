@@ -585,7 +585,12 @@ def save_with_card(model: TransformerModel, config: TransformerConfig, staging: 
         with open(staging / "changed.jsonl", "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in changed)
         log(comparison_text(model.info["metrics"], model.info["baseline_metrics"], changed, output_dir))
-    staging.chmod(0o777 & ~umask())  # mkdtemp makes it private; a model is shared like any directory
+    # mkdtemp makes the directory private and safetensors writes its files 0600: a model is shared like
+    # any directory, so both take the umask.
+    staging.chmod(0o777 & ~umask())
+    for path in staging.iterdir():
+        if path.is_file():
+            path.chmod(0o666 & ~umask())
     staging.rename(output_dir)
     model.info["saved_as"] = output_dir.name
     log(f"saved {output_dir}")

@@ -189,6 +189,10 @@ def test_a_killed_training_run_resumes_to_the_same_model(tiny_transformer_dir: P
     for name in ("head.safetensors", "model.safetensors"):
         a, b = load_file(str(tmp_path / "whole" / name)), load_file(str(tmp_path / "cut" / name))
         assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a), name
+    # safetensors wrote the weights 0600: a model trained by one user could not be read by another.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "whole").iterdir()} == {oct(0o666 & ~umask)}
 
 
 def test_training_never_deletes_a_directory_that_is_not_a_model(tiny_transformer_dir: Path, tmp_path: Path) -> None:
