@@ -8,7 +8,7 @@ from framing.record import LABELS
 
 SOURCE_LICENCES = {
     "seed": ("shared/samples seed article (ZeroHedge, 2025), annotated with all four labels", "project sample"),
-    "annotations": ("our whole-article annotations of PTC and BASIL texts, training/annotations/ (all four labels)", "inherits PTC (research use) and BASIL (none stated, research use)"),
+    "annotations": ("our whole-article annotations of PTC, BASIL and PolNeAR texts, training/annotations/ (all four labels)", "inherits PTC (research use), BASIL and PolNeAR (none stated, research use)"),
     "checkthat": ("CLEF CheckThat! 2025 Task 1 English, SUBJ/OBJ (editorial head)", "CC BY-NC-SA 4.0"),
     "babe": ("BABE SG2, writer's opinion vs entirely factual (editorial head)", "AGPL-3.0"),
     "polnear": ("PolNeAR train, attribution relations mapped to sentences (attributed head)", "none stated (research use)"),
