@@ -29,7 +29,7 @@ from framing.record import Article
 from framing.model.onnx_model import OnnxModel
 from framing.taxonomy import TECHNIQUES
 from framing.model.torch_model import IGNORE, TransformerModel, WindowClassifier, collate, technique_head
-from framing.model.windows import TAGS, Window, build_windows, pad, tokenize
+from framing.model.windows import TAGS, Window, article_windows, pad
 from training import checkpoint, data, model_card
 from training.encoders import base_model_dir
 from training.config import TransformerConfig
@@ -138,7 +138,7 @@ def teacher_outputs(teacher: TransformerModel | OnnxModel, articles: list[Articl
     heads: dict[tuple[int, int], list[float]] = {}
     tokens: dict[int, list[tuple[tuple[int, int], np.ndarray]]] = {}
     spec = teacher.spec
-    windows = sorted(build_windows(tokenize(articles, teacher.encode), spec.cls_id, spec.sep_id, spec.max_tokens), key=lambda w: len(w.input_ids))
+    windows = sorted(article_windows(articles, teacher.encode, spec), key=lambda w: len(w.input_ids))
     started = time.perf_counter()
     for n, start in enumerate(range(0, len(windows), 16)):
         chunk = windows[start : start + 16]

@@ -25,7 +25,7 @@ from torch import nn
 
 from framing.model.base import Prediction
 from framing.model.heads import HEADS
-from framing.model.windows import TAGS, Outputs, Window, WindowSpec, build_windows, pad, predict_windows, tokenize
+from framing.model.windows import TAGS, Outputs, Window, WindowSpec, article_windows, build_windows, pad, predict_windows
 from framing.record import Article
 from framing.taxonomy import TECHNIQUES
 
@@ -108,8 +108,7 @@ class TransformerModel:
         return list(zip(enc["input_ids"], enc["offset_mapping"]))
 
     def windows(self, articles: list[Article]) -> list[Window]:
-        spec = self.spec
-        return build_windows(tokenize(articles, self.encode), spec.cls_id, spec.sep_id, spec.max_tokens)
+        return article_windows(articles, self.encode, self.spec)
 
     @torch.inference_mode()
     def run(self, batch: dict[str, Any], techniques: bool) -> Outputs:

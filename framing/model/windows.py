@@ -100,6 +100,11 @@ def build_windows(token_lists: list[list[Tokens]], cls_id: int, sep_id: int, max
     return windows
 
 
+def article_windows(articles: list[Article], encode: Encode, spec: WindowSpec) -> list[Window]:
+    """The windows a model with tokenizer ``encode`` and ``spec`` reads ``articles`` in."""
+    return build_windows(tokenize(articles, encode), spec.cls_id, spec.sep_id, spec.max_tokens)
+
+
 def tokenize(articles: list[Article], encode: Encode) -> list[list[Tokens]]:
     """Every sentence of every article as word pieces with offsets into its article."""
     flat = [a.text[s.start : s.end] for a in articles for s in a.sentences]
@@ -141,7 +146,7 @@ def predict_windows(articles: list[Article], spec: WindowSpec, encode: Encode, r
     heads = [np.zeros((len(a.sentences), len(HEADS)), dtype=np.float32) for a in articles]
     spans: list[list[list[SpanGuess]]] = [[[] for _ in a.sentences] for a in articles]
     found: list[list[TechniqueSpan]] = [[] for _ in articles]
-    windows = build_windows(tokenize(articles, encode), spec.cls_id, spec.sep_id, spec.max_tokens)
+    windows = article_windows(articles, encode, spec)
     # Similar lengths together: padding is compute thrown away.
     windows.sort(key=lambda w: len(w.input_ids))
     for i in range(0, len(windows), spec.batch_windows):
