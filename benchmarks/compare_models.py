@@ -1,6 +1,6 @@
 """End-to-end ``framing score`` speed of two models on the same corpus, in one run, alternating.
 
-    .venv/bin/python benchmarks/compare_models.py models/minilm-window-l3 models/minilm-window-l3-v3 [--rounds 2]
+    .venv/bin/python benchmarks/compare_models.py models/minilm-window-l3 models/minilm-window-l3-v4 [--rounds 2]
 
 The corpus is ``score_speed.py``'s (every PTC and BASIL article as raw text: segmentation included). Each
 model first scores it once to fill its ONNX graph cache; then the two alternate ``--rounds`` times, so a
@@ -11,6 +11,7 @@ sentences/s, articles/s and peak RSS, and the candidate's rate as a ratio of the
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -39,7 +40,7 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, directory in models.items():
                 runs[name].append(end_to_end(corpus, directory, root / f"{name}.jsonl", root / f"cache-{name}", "onnx-int8", None))
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {__import__('os').cpu_count()} cores; corpus {n_articles} articles")
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores; corpus {n_articles} articles")
     rates = {}
     for name, directory in models.items():
         sentences = runs[name][0]["sentences"]

@@ -191,10 +191,10 @@ _QUOTED_HEADLINE = re.compile(
 _SENTENCE_END = re.compile(r"""[.!?]["”’')\]]*\s*$""")
 
 
-def is_headline(article: Article, index: int) -> bool:
-    """The article's first sentence when it reads as a headline: the title given with the article, or a
+def is_headline(article: Article) -> bool:
+    """Whether the article's first sentence reads as a headline: the title given with the article, or a
     first line without a full stop."""
-    if index != 0 or not article.sentences:
+    if not article.sentences:
         return False
     first = article.sentences[0]
     text = article.text[first.start : first.end].strip()
@@ -215,7 +215,7 @@ def attach(article: Article, guesses: list[list[SpanGuess]]) -> Article:
     resolved and typed, from the tagger's guesses; a hedge becomes the cue of a claim that has none.
     A headline that the model called an attributed claim but that has no verb of saying or believing
     (``headline_without_speech``) takes its next most likely label and no source."""
-    if article.sentences and article.sentences[0].label == "attributed_claim" and is_headline(article, 0):
+    if article.sentences and article.sentences[0].label == "attributed_claim" and is_headline(article):
         first = article.sentences[0]
         if headline_without_speech(article, first) and first.probs:
             first.label = max((label for label in first.probs if label != "attributed_claim"), key=lambda label: first.probs[label])  # type: ignore[index]
