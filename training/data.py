@@ -9,6 +9,7 @@ to stay masked in training. ``training/DATA.md`` documents each mapping.
 from __future__ import annotations
 
 import csv
+import json
 import random
 import re
 from pathlib import Path
@@ -190,6 +191,25 @@ def load_polnear(split: str, min_cover: float = 0.5, intentions: str = "attribut
     return out
 
 
+def load_basil_unlabelled(annotated: list[Article]) -> list[Article]:
+    """The BASIL articles we have not annotated, segmented, without labels: in-domain news a teacher can
+    label (``distill_sources``) and nothing else can. A story (one event, three outlets) with an article in
+    our held-out splits is left out whole, so no text close to a held-out one is learnt from."""
+    from training.annotate import basil_article
+    from training.splits import split_of
+
+    done = {a.id for a in annotated}
+    held_stories = {a.id.removeprefix("basil-").rsplit("_", 1)[0] for a in annotated if a.id.startswith("basil-") and split_of(a.id) != "train"}
+    out = []
+    for path in sorted((DATA / "basil" / "articles").glob("*/*.json")):
+        if f"basil-{path.stem}" in done or path.stem.rsplit("_", 1)[0] in held_stories:
+            continue
+        article = basil_article(json.loads(path.read_text(encoding="utf-8")), path.stem)
+        article.sentences = [Sentence(a, b) for a, b in segment(article.text)]
+        out.append(article)
+    return out
+
+
 def held_out_sets() -> dict[str, list[Article]]:
     """Every held-out set (no training run ever sees them): our annotations' test split, CheckThat! dev
     and PolNeAR dev. (The annotations' dev split is held out of training too, for choices made between
@@ -230,7 +250,7 @@ def training_sets(
     held_out: dict[str, list[Article]] = {}
     if "seed" in sources:
         train["seed"] = load_seed()
-    annotated = load_annotations() if "annotations" in sources or "polnear" in sources else []
+    annotated = load_annotations() if {"annotations", "polnear", "basil"} & set(sources) else []
     if "annotations" in sources:
         splits = split_articles(annotated)
         train["annotations"] = share_of(splits["train"], annotation_share)
@@ -246,6 +266,8 @@ def training_sets(
     if "polnear" in sources:
         train["polnear"] = load_polnear("train", intentions=polnear_intentions, exclude={a.id for a in annotated})
         held_out["polnear-dev"] = load_polnear("dev")
+    if "basil" in sources:
+        train["basil"] = load_basil_unlabelled(annotated)
     out: list[Article] = []
     for source, articles in train.items():
         cap = (max_articles or {}).get(source)

@@ -12,6 +12,7 @@ SOURCE_LICENCES = {
     "checkthat": ("CLEF CheckThat! 2025 Task 1 English, SUBJ/OBJ (editorial head)", "CC BY-NC-SA 4.0"),
     "babe": ("BABE SG2, writer's opinion vs entirely factual (editorial head)", "AGPL-3.0"),
     "polnear": ("PolNeAR train, attribution relations mapped to sentences (attributed head)", "none stated (research use)"),
+    "basil": ("BASIL articles we did not annotate, unlabelled: taught only by the teacher's probabilities", "none stated (research use)"),
 }
 
 
@@ -118,6 +119,8 @@ def render(info: dict[str, Any], description: str) -> str:
         lines.append(f"| {what} | {licence} |")
     if config.get("techniques"):
         lines.append("| PTC (SemEval-2020 Task 11) train articles, technique spans (technique head) | research use |")
+    if config.get("techniques") and config.get("semeval2023_spans"):
+        lines.append("| SemEval-2023 Task 3 re-annotation of the same PTC train articles, spans mapped onto PTC's 14 techniques | research use |")
     counts = info.get("training_counts", {})
     lines += [
         "",

@@ -33,6 +33,53 @@ from training.splits import split_of
 
 PTC = Path(__file__).resolve().parents[2] / "shared" / "data" / "ptc-propaganda"
 
+SEMEVAL2023_NAMES = {
+    "Appeal_to_Authority": "Appeal_to_Authority",
+    "Appeal_to_Fear-Prejudice": "Appeal_to_fear-prejudice",
+    "Appeal_to_Popularity": "Bandwagon,Reductio_ad_hitlerum",
+    # The 2023 taxonomy's guilt by association is PTC's reductio ad hitlerum (merged with bandwagon in PTC).
+    "Guilt_by_Association": "Bandwagon,Reductio_ad_hitlerum",
+    "False_Dilemma-No_Choice": "Black-and-White_Fallacy",
+    "Causal_Oversimplification": "Causal_Oversimplification",
+    "Doubt": "Doubt",
+    "Exaggeration-Minimisation": "Exaggeration,Minimisation",
+    "Flag_Waving": "Flag-Waving",
+    "Loaded_Language": "Loaded_Language",
+    "Name_Calling-Labeling": "Name_Calling,Labeling",
+    "Repetition": "Repetition",
+    "Slogans": "Slogans",
+    "Conversation_Killer": "Thought-terminating_Cliches",
+    "Whataboutism": "Whataboutism,Straw_Men,Red_Herring",
+    "Straw_Man": "Whataboutism,Straw_Men,Red_Herring",
+    "Red_Herring": "Whataboutism,Straw_Men,Red_Herring",
+}
+"""SemEval-2023 Task 3 technique names onto PTC's 14; Obfuscation and Appeal_to_Hypocrisy have no counterpart."""
+
+
+def semeval2023_spans() -> dict[str, list[TechniqueSpan]]:
+    """The SemEval-2023 re-annotation of the PTC articles (same texts and offsets), per ``ptc-<id>``, in
+    PTC's names; techniques without a PTC counterpart are left out."""
+    out: dict[str, list[TechniqueSpan]] = {}
+    for line in (PTC / "semeval2023-labels" / "techniques-2023-spans.tsv").read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4 and parts[1] in SEMEVAL2023_NAMES:
+            out.setdefault(f"ptc-{parts[0]}", []).append(TechniqueSpan(int(parts[2]), int(parts[3]), SEMEVAL2023_NAMES[parts[1]]))
+    return out
+
+
+def with_semeval2023(items: list[tuple[Article, list[TechniqueSpan]]]) -> list[tuple[Article, list[TechniqueSpan]]]:
+    """Each article's PTC spans joined with its SemEval-2023 spans (94 % of which repeat a PTC span
+    exactly): more supervision where the re-annotation found what PTC missed. Only for training; the
+    threshold and the dev metric stay on PTC's own spans."""
+    extra = semeval2023_spans()
+    out = []
+    for article, gold in items:
+        spans = {(g.start, g.end, g.technique): g for g in gold}
+        for g in extra.get(article.id, []):
+            spans.setdefault((g.start, g.end, g.technique), g)
+        out.append((article, list(spans.values())))
+    return out
+
 
 def load_ptc(split: str) -> list[tuple[Article, list[TechniqueSpan]]]:
     """PTC articles of ``train`` or ``dev`` with their gold technique spans."""
@@ -125,6 +172,8 @@ def run(config: TechniquesConfig, log: Any = print) -> dict[str, Any]:
     model = TransformerModel.load(config.model)
     train = load_ptc("train")
     fit_items = [it for it in train if split_of(it[0].id) != "dev"]
+    if config.semeval2023_spans:
+        fit_items = with_semeval2023(fit_items)
     for path in config.annotations:
         articles = [confirmed_only(a) for a in read_jsonl(path)]
         fit_items += [(a, a.techniques) for a in articles if a.techniques is not None]

@@ -9,7 +9,6 @@ source); progress is logged every few steps; training stops after ``max_minutes`
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import math
 import random
@@ -24,17 +23,18 @@ import torch
 from datasets import Dataset
 
 from framing.attribution import gold_spans
-from framing.model.heads import HEADS, sentence_targets
-from framing.record import Article
-from framing.model.onnx_model import OnnxModel
-from framing.taxonomy import TECHNIQUES
-from framing.model.torch_model import IGNORE, TransformerModel, WindowClassifier, collate, technique_head
-from framing.model.windows import TAGS, Window, article_windows, pad
-from training import checkpoint, data, model_card
-from training.encoders import base_model_dir
-from training.config import TransformerConfig
 from framing.evaluate import evaluate_model
 from framing.files import umask
+from framing.model.heads import HEADS, sentence_targets
+from framing.model.onnx_model import OnnxModel
+from framing.model.torch_model import IGNORE, TransformerModel, WindowClassifier, collate, technique_head
+from framing.model.windows import TAGS, Window
+from framing.record import Article
+from framing.taxonomy import TECHNIQUES
+from training import checkpoint, data, model_card
+from training.config import UNLABELLED_SOURCES, TransformerConfig
+from training.distill import distill_loss, teacher_cache, teacher_targets, technique_distill_loss, technique_teacher_targets
+from training.encoders import base_model_dir
 
 
 def token_tags(window: Window, articles: list[Article]) -> list[int]:
@@ -73,7 +73,8 @@ def technique_targets(window: Window, articles: list[Article]) -> list[list[int]
 def window_dataset(model: TransformerModel, articles: list[Article], weights: dict[str, float]) -> Dataset:
     """One row per window: token ids, each token's sentence slot and tag, per sentence the head targets
     (-1 where a source says nothing) and the loss weight of its source, and per token its techniques
-    (``has_techniques`` False where the article has no technique annotation)."""
+    (``has_techniques`` False where the article has no technique annotation). Windows with nothing to
+    learn are left out, except those of unlabelled sources (``UNLABELLED_SOURCES``), which a teacher labels."""
     windows = model.windows(articles)
     rows = []
     for w in windows:
@@ -84,7 +85,8 @@ def window_dataset(model: TransformerModel, articles: list[Article], weights: di
             weight.append(weights.get(articles[a].meta.get("source_set", ""), 1.0))
         tags = token_tags(w, articles)
         techniques = technique_targets(w, articles)
-        if any(v >= 0 for row in targets for v in row) or any(t != IGNORE for t in tags) or techniques is not None:
+        unlabelled = articles[w.members[0][0]].meta.get("source_set") in UNLABELLED_SOURCES
+        if unlabelled or any(v >= 0 for row in targets for v in row) or any(t != IGNORE for t in tags) or techniques is not None:
             rows.append({"input_ids": w.input_ids, "sentence_ids": w.sentence_ids, "tags": tags, "targets": targets, "weights": weight,
                          "techniques": techniques or [[] for _ in w.input_ids], "has_techniques": techniques is not None,
                          "members": [list(m) for m in w.members], "offsets": [list(o) for o in w.offsets]})
@@ -103,105 +105,6 @@ def keep_layers(model: TransformerModel, layers: list[int]) -> None:
         raise ValueError(f"keep_layers: the encoder has {len(stack)} layers, got {layers}")
     model.network.encoder.encoder.layer = torch.nn.ModuleList([stack[i] for i in layers])
     model.network.encoder.config.num_hidden_layers = len(layers)
-
-
-def carry_tags(student: list[tuple[int, int]], teacher: list[tuple[int, int]], teacher_probs: np.ndarray) -> np.ndarray:
-    """The teacher's tag distribution for each student token, carried by character offsets (the two
-    tokenizers cut words differently): a student token takes the distribution of the teacher token its
-    first character falls in, and when it starts inside that token (a later piece of the same word)
-    the mass on B-x moves to I-x, since a span cannot begin mid-word. Special tokens (start < 0) and
-    tokens the teacher has no piece for get all mass on O."""
-    out = np.zeros((len(student), len(TAGS)), dtype=np.float32)
-    out[:, TAGS.index("O")] = 1.0
-    starts = [a for a, _ in teacher]
-    for i, (start, _) in enumerate(student):
-        if start < 0:
-            continue
-        j = bisect.bisect_right(starts, start) - 1
-        if j < 0 or not starts[j] <= start < max(teacher[j][1], starts[j] + 1):
-            continue
-        probs = teacher_probs[j].astype(np.float32)
-        if starts[j] < start:
-            probs = probs.copy()
-            for kind in ("source", "cue"):
-                b, inner = TAGS.index(f"B-{kind}"), TAGS.index(f"I-{kind}")
-                probs[inner] += probs[b]
-                probs[b] = 0.0
-        out[i] = probs
-    return out
-
-
-def teacher_outputs(teacher: TransformerModel | OnnxModel, articles: list[Article], log: Any = print) -> tuple[dict[tuple[int, int], list[float]], dict[int, tuple[list[tuple[int, int]], np.ndarray]]]:
-    """The teacher run over ``articles`` in its own windows (its own tokenizer): per (article,
-    sentence) its sentence-head probabilities, and per article its tokens' character offsets with
-    their tag probabilities, sorted by offset."""
-    heads: dict[tuple[int, int], list[float]] = {}
-    tokens: dict[int, list[tuple[tuple[int, int], np.ndarray]]] = {}
-    spec = teacher.spec
-    windows = sorted(article_windows(articles, teacher.encode, spec), key=lambda w: len(w.input_ids))
-    started = time.perf_counter()
-    for n, start in enumerate(range(0, len(windows), 16)):
-        chunk = windows[start : start + 16]
-        probs, tag_probs, _ = teacher.run(pad(chunk, spec.pad_id), False)
-        for j, w in enumerate(chunk):
-            for slot, member in enumerate(w.members):
-                heads[member] = probs[j, slot].tolist()
-            for k, (offset, sid) in enumerate(zip(w.offsets, w.sentence_ids)):
-                if sid >= 0:
-                    tokens.setdefault(w.members[sid][0], []).append((offset, tag_probs[j, k]))
-        if n % 25 == 24:
-            done = start + len(chunk)
-            log(f"teacher: {done}/{len(windows)} windows, {(time.perf_counter() - started) / 60:.1f} min")
-    per_article = {}
-    for a, items in tokens.items():
-        items.sort(key=lambda item: item[0])
-        per_article[a] = ([o for o, _ in items], np.stack([p for _, p in items]))
-    return heads, per_article
-
-
-def teacher_targets(teacher: TransformerModel | OnnxModel, dataset: Dataset, articles: list[Article], sources: list[str] | None = None, log: Any = print) -> Dataset:
-    """The teacher's sentence-head probabilities (per sentence slot) and tag probabilities (per token)
-    for every training window whose article comes from ``sources`` (default: all), as the columns
-    ``soft_targets`` and ``soft_tags`` (empty for the other windows, which learn from gold only). The
-    teacher reads the articles with its own tokenizer; its outputs reach the student's windows by
-    sentence and by character offset, so any encoder can teach any other."""
-    wanted = sorted({a for members in dataset["members"] for a, _ in members if sources is None or articles[a].meta.get("source_set") in sources})
-    heads, tags = teacher_outputs(teacher, [articles[a] for a in wanted], log)
-    remap = dict(enumerate(wanted))
-    heads = {(remap[a], s): v for (a, s), v in heads.items()}
-    tags = {remap[a]: v for a, v in tags.items()}
-    soft_targets: list[list[list[float]]] = []
-    soft_tags: list[list[list[float]]] = []
-    for members, offsets in zip(dataset["members"], dataset["offsets"]):
-        a = members[0][0]
-        if a not in tags or any((m[0], m[1]) not in heads for m in members):
-            soft_targets.append([])
-            soft_tags.append([])
-            continue
-        soft_targets.append([heads[(m[0], m[1])] for m in members])
-        soft_tags.append(carry_tags([tuple(o) for o in offsets], *tags[a]).tolist())
-    return dataset.add_column("soft_targets", soft_targets).add_column("soft_tags", soft_tags)
-
-
-def distill_loss(logits: torch.Tensor, tag_logits: torch.Tensor, rows: dict[str, Any], sentence_ids: torch.Tensor) -> torch.Tensor:
-    """Soft-target loss: binary cross-entropy to the teacher's head probabilities on every sentence, and
-    KL divergence to its tag distribution on every sentence token."""
-    soft = torch.zeros_like(logits)
-    present = torch.zeros(logits.shape[:2])
-    soft_tags = torch.zeros_like(tag_logits)
-    taught = torch.zeros(tag_logits.shape[:2])
-    for i, (t, g) in enumerate(zip(rows["soft_targets"], rows["soft_tags"])):
-        if not t:
-            continue  # a window of a source the teacher was not asked about
-        soft[i, : len(t)] = torch.tensor(t)
-        present[i, : len(t)] = 1.0
-        soft_tags[i, : len(g)] = torch.tensor(g)
-        taught[i, : len(g)] = 1.0
-    heads = torch.nn.functional.binary_cross_entropy_with_logits(logits, soft, reduction="none").mean(-1)
-    head_loss = (heads * present).sum() / present.sum().clamp(min=1.0)
-    tokens = (sentence_ids >= 0).to(tag_logits.dtype) * taught
-    kl = (soft_tags * (soft_tags.clamp(min=1e-8).log() - torch.log_softmax(tag_logits, dim=-1))).sum(-1)
-    return head_loss + (kl * tokens).sum() / tokens.sum().clamp(min=1.0)
 
 
 def technique_pos_weight(dataset: Dataset, cap: float) -> torch.Tensor:
@@ -255,10 +158,12 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
         {"params": network.encoder.parameters(), "lr": config.lr},
         {"params": [*network.head.parameters(), *network.tagger.parameters()], "lr": config.head_lr},
     ]
-    joint = network.techniques is not None and "has_techniques" in dataset.column_names and any(dataset["has_techniques"])
+    gold_techniques = "has_techniques" in dataset.column_names and any(dataset["has_techniques"])
+    soft_techniques = "soft_techniques" in dataset.column_names
+    joint = network.techniques is not None and (gold_techniques or soft_techniques)
     if joint:
         params.append({"params": network.techniques.parameters(), "lr": config.head_lr})
-        pos_weight = technique_pos_weight(dataset, config.technique_pos_weight_cap)
+        pos_weight = technique_pos_weight(dataset, config.technique_pos_weight_cap) if gold_techniques else torch.ones(len(TECHNIQUES))
     optimizer = torch.optim.AdamW(params, weight_decay=0.01)
     per_epoch = math.ceil(len(dataset) / config.batch_windows)
     total = max(1, int(per_epoch * config.epochs))
@@ -270,7 +175,7 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
     checkpoints = Path(config.checkpoint_dir) if config.checkpoint_dir else None
     resumed = checkpoint.load(checkpoints, network, optimizer) if checkpoints is not None and config.resume else None
     progress = resumed or checkpoint.Progress()
-    run_print = checkpoint.fingerprint(config.to_dict(), len(dataset), total)
+    run_print = checkpoint.fingerprint(config.to_dict(), len(dataset), total, defaults=type(config)().to_dict())
     if resumed is not None and resumed.fingerprint != run_print:
         raise ValueError(f"the checkpoint in {checkpoints} was made by another config or other data: delete it, or resume with the config it came from")
     if resumed is not None:
@@ -307,6 +212,9 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
                 extra = technique_loss(technique_logits, rows, batch["sentence_ids"], pos_weight)
                 if extra is not None:
                     loss = loss + config.technique_weight * extra
+                taught = technique_distill_loss(technique_logits, rows, batch["sentence_ids"]) if soft_techniques else None
+                if taught is not None:
+                    loss = loss + config.technique_distill_weight * taught
             if (tags != IGNORE).any():
                 loss = loss + config.tag_weight * torch.nn.functional.cross_entropy(tag_logits.transpose(1, 2), tags, ignore_index=IGNORE)
             if "soft_targets" in rows:
@@ -350,24 +258,24 @@ def load_base(config: TransformerConfig) -> TransformerModel:
     return TransformerModel(network, tokenizer, info)
 
 
-def ptc_technique_articles(held_out: dict[str, list[Article]]) -> tuple[list[Article], list[Any]]:
-    """PTC train articles with their technique spans, segmented, to train on; and the (article, spans)
-    slice kept to choose the threshold. Articles of any held-out set (our annotated test split has
-    PTC train articles) are left out, so no held-out text is trained on."""
+def ptc_technique_articles(held_out: dict[str, list[Article]], semeval2023: bool = False) -> tuple[list[Article], list[Any]]:
+    """PTC train articles with their technique spans (joined with the SemEval-2023 spans when asked),
+    segmented, to train on; and the (article, spans) slice kept to choose the threshold. Articles of any
+    held-out set, and our annotated articles outside the train split (the test split has PTC train
+    articles), are left out, so no held-out text is trained on even when the run trains no sentence source."""
     import copy
 
     from framing.score import prepare
-    from training.splits import split_of
-    from training.train_techniques import load_ptc
+    from training.splits import split_articles, split_of
+    from training.train_techniques import load_ptc, with_semeval2023
 
-    held = {a.id for articles in held_out.values() for a in articles}
-    train, tune = [], []
-    for article, gold in load_ptc("train"):
-        if article.id in held:
-            continue
-        if split_of(article.id) == "dev":
-            tune.append((article, gold))
-            continue
+    splits = split_articles(data.load_annotations())
+    held = {a.id for articles in [*held_out.values(), splits["test"], splits["dev"]] for a in articles}
+    items = [item for item in load_ptc("train") if item[0].id not in held]
+    tune = [item for item in items if split_of(item[0].id) == "dev"]
+    fit = [item for item in items if split_of(item[0].id) != "dev"]
+    train: list[Article] = []
+    for article, gold in with_semeval2023(fit) if semeval2023 else fit:
         article = prepare(copy.deepcopy(article))
         article.meta["source_set"] = "ptc"
         article.techniques = gold
@@ -396,10 +304,9 @@ def versioned(directory: str | Path) -> Path:
 
 def new_annotations(paths: list[str]) -> tuple[list[Article], list[Article]]:
     """Train and held-out test articles of new annotation files (split by article id, like ours)."""
+    from framing.annotations import confirmed_only
     from framing.record import read_jsonl
     from training.splits import split_articles
-
-    from framing.annotations import confirmed_only
 
     articles = [confirmed_only(a) for path in paths for a in read_jsonl(path)]
     for a in articles:
@@ -427,11 +334,14 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     train, held_out = corpus(config, log)
     model, previous = starting_model(config, log)
-    tune_items = add_technique_head(model, train, held_out, log) if config.techniques else []
+    tune_items = add_technique_head(model, train, held_out, config, log) if config.techniques else []
     dataset = window_dataset(model, train, config.source_weights)
     log(f"{len(train)} training articles, {sum(len(a.sentences) for a in train)} sentences, {len(dataset)} windows")
-    if config.teacher:
+    if config.teacher or config.technique_teacher:
         dataset = with_teacher(model, dataset, train, config, log)
+    if any(a.meta.get("source_set") in UNLABELLED_SOURCES for a in train):
+        dataset = dataset.filter(lambda row: taught(row, train))
+        log(f"{len(dataset)} windows with something to learn")
     model.info["training"] = train_model(model, dataset, config, log)
     model.info["description"] = describe(model, config, previous is not None)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".partial", dir=output_dir.parent))
@@ -495,10 +405,10 @@ def starting_model(config: TransformerConfig, log: Any = print) -> tuple[Transfo
     return model, previous
 
 
-def add_technique_head(model: TransformerModel, train: list[Article], held_out: dict[str, list[Article]], log: Any = print) -> list[Any]:
+def add_technique_head(model: TransformerModel, train: list[Article], held_out: dict[str, list[Article]], config: TransformerConfig, log: Any = print) -> list[Any]:
     """Step 3a: a fresh technique head, trained with the encoder on the PTC train articles (added to
     ``train``); returns the PTC articles kept aside to choose its threshold."""
-    train_items, tune_items = ptc_technique_articles(held_out)
+    train_items, tune_items = ptc_technique_articles(held_out, config.semeval2023_spans)
     train += train_items
     model.network.techniques = technique_head(model.network.encoder.config.hidden_size, len(TECHNIQUES))
     log(f"technique head trained jointly: {len(train_items)} PTC train articles, {len(tune_items)} kept to choose its threshold")
@@ -506,20 +416,42 @@ def add_technique_head(model: TransformerModel, train: list[Article], held_out: 
 
 
 def with_teacher(model: TransformerModel, dataset: Dataset, train: list[Article], config: TransformerConfig, log: Any = print) -> Dataset:
-    """Step 3b: the teacher's probabilities on the training windows, as soft targets. A teacher with
-    another tokenizer (MPNet teaching MiniLM) is carried across by character offsets."""
+    """Step 3b: the teachers' probabilities on the training windows, as soft targets: the sentence
+    teacher's heads and tags, the technique teacher's techniques. A teacher with another tokenizer (MPNet
+    teaching MiniLM) is carried across by character offsets; its outputs are cached per article."""
+    if config.teacher:
+        teacher_dir, teacher = _load_teacher(config.teacher, config)
+        cache = teacher_cache(teacher_dir, techniques=False) if config.teacher_cache else None
+        dataset = teacher_targets(teacher, dataset, train, config.distill_sources, log, cache=cache)
+        model.info["teacher"] = teacher_dir.name
+        log(f"soft targets from {teacher_dir} on {sum(1 for t in dataset['soft_targets'] if t)} of {len(dataset)} windows")
+    if config.technique_teacher:
+        if model.network.techniques is None:
+            raise ValueError("technique_teacher: the student has no technique head (set techniques: true)")
+        teacher_dir, teacher = _load_teacher(config.technique_teacher, config)
+        cache = teacher_cache(teacher_dir, techniques=True) if config.teacher_cache else None
+        dataset = technique_teacher_targets(teacher, dataset, train, config.technique_distill_sources, log, cache=cache)
+        model.info["technique_teacher"] = teacher_dir.name
+        log(f"technique soft targets from {teacher_dir} on {sum(1 for t in dataset['soft_techniques'] if t)} of {len(dataset)} windows")
+    return dataset
+
+
+def taught(row: dict[str, Any], articles: list[Article]) -> bool:
+    """Whether a window has anything to learn from: every window of a labelled source does; one of an
+    unlabelled source only when a teacher gave it soft targets."""
+    if articles[row["members"][0][0]].meta.get("source_set") not in UNLABELLED_SOURCES:
+        return True
+    return bool(row.get("soft_targets")) or bool(row.get("soft_techniques"))
+
+
+def _load_teacher(name: str, config: TransformerConfig) -> tuple[Path, TransformerModel | OnnxModel]:
     from framing.model import default_model_dir
 
-    assert config.teacher is not None
-    teacher_dir = default_model_dir() if config.teacher == "default" else Path(config.teacher)
+    directory = default_model_dir() if name == "default" else Path(name)
     # The teacher only scores: ONNX Runtime gives torch's outputs, faster; a large teacher that is
     # slow to export can run in torch (teacher_backend: torch).
-    teacher: TransformerModel | OnnxModel = TransformerModel.load(teacher_dir) if config.teacher_backend == "torch" else OnnxModel.load(teacher_dir, backend="onnx")
-    dataset = teacher_targets(teacher, dataset, train, config.distill_sources, log)
-    model.info["teacher"] = teacher_dir.name
-    taught = sum(1 for t in dataset["soft_targets"] if t)
-    log(f"soft targets from {teacher_dir} on {taught} of {len(dataset)} windows")
-    return dataset
+    teacher: TransformerModel | OnnxModel = TransformerModel.load(directory) if config.teacher_backend == "torch" else OnnxModel.load(directory, backend="onnx")
+    return directory, teacher
 
 
 def describe(model: TransformerModel, config: TransformerConfig, continued: bool) -> str:
@@ -534,6 +466,7 @@ def describe(model: TransformerModel, config: TransformerConfig, continued: bool
             f" Continued from {Path(model.info['continued_from']).name}"
             + (f", keeping layers {config.keep_layers}" if config.keep_layers else "")
             + (f", distilled from {model.info['teacher']} (its probabilities as soft targets)" if config.teacher else "")
+            + (f", its technique head also from {model.info['technique_teacher']}" if config.technique_teacher else "")
             + (" with new annotations." if config.annotations else ".")
             if continued
             else ""

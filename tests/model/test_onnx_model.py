@@ -167,7 +167,8 @@ def test_score_backends_agree_on_labels(tiny_transformer_dir: Path, tmp_path: Pa
 
 def test_distilled_student_keeps_the_chosen_layers_and_moves_towards_the_teacher(tiny_transformer_dir: Path, seed: Article) -> None:
     from training.config import TransformerConfig
-    from training.train_transformer import keep_layers, teacher_targets, train_model, window_dataset
+    from training.distill import teacher_targets
+    from training.train_transformer import keep_layers, train_model, window_dataset
 
     # A teacher with opinions: the tiny model trained on the seed's gold labels.
     teacher = TransformerModel.load(tiny_transformer_dir)

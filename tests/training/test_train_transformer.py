@@ -213,7 +213,7 @@ def test_carry_tags_moves_a_span_start_inside_a_word_to_inside() -> None:
     import numpy as np
 
     from framing.model.windows import TAGS
-    from training.train_transformer import carry_tags
+    from training.distill import carry_tags
 
     # Teacher: "Mayor" is one piece (B-source), "Lopez" one (I-source), "said" (B-cue).
     teacher = [(0, 5), (6, 11), (12, 16)]
@@ -236,7 +236,8 @@ def test_soft_targets_reach_a_student_with_another_tokenizer_by_sentence_and_off
 
     from framing.model.torch_model import TransformerModel
     from framing.model.windows import TAGS, WindowSpec
-    from training.train_transformer import teacher_targets, window_dataset
+    from training.distill import teacher_targets
+    from training.train_transformer import window_dataset
 
     article = copy.deepcopy(seed)
     article.meta["source_set"] = "annotations"
@@ -286,3 +287,18 @@ def test_soft_targets_reach_a_student_with_another_tokenizer_by_sentence_and_off
         assert all(abs(t[1] - 0.5) < 1e-6 and abs(t[2] - 0.9) < 1e-6 for t in r["soft_targets"])
         assert all(abs(sum(t) - 1.0) < 1e-5 for t in r["soft_tags"])
     del sentence_of, cue_starts
+
+
+def test_a_setting_added_later_at_its_default_does_not_orphan_a_checkpoint() -> None:
+    """Adding ``technique_teacher`` (default None) to the config changed every run's fingerprint, so a
+    teacher killed mid-run could not be resumed by the next version of the code."""
+    from training.checkpoint import fingerprint
+    from training.config import TransformerConfig
+
+    defaults = TransformerConfig().to_dict()
+    config = TransformerConfig(sources=["seed"], epochs=3.0).to_dict()
+    before = {k: v for k, v in config.items() if k != "technique_teacher"}  # as the older code wrote it
+    assert fingerprint(before, 10, 4, defaults) == fingerprint(config, 10, 4, defaults)
+    assert fingerprint(before, 10, 4, defaults) != fingerprint({**config, "technique_teacher": "models/t"}, 10, 4, defaults)
+    assert fingerprint(config, 10, 4, defaults) != fingerprint({**config, "epochs": 2.0}, 10, 4, defaults)
+    assert fingerprint(config, 10, 4, defaults) != fingerprint(config, 11, 4, defaults)
