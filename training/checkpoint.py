@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import random
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,15 +36,37 @@ class Progress:
     minutes: float = 0.0
     fingerprint: str = ""
     """What the run trains on and how (``fingerprint``): a checkpoint of another run is never resumed."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """The settings the run was started with (``same_run`` compares them key by key)."""
+    data: list[int] = field(default_factory=list)
+    """Windows and planned steps."""
 
 
-def fingerprint(config: dict[str, Any], windows: int, steps: int, defaults: dict[str, Any] | None = None) -> str:
-    """A digest of the config (less what may change between a run and its resumption) and the data size.
-    Settings at their ``defaults`` are left out: a setting added to the code later, at a default that keeps
-    the old behaviour, does not orphan a checkpoint made before it existed."""
-    skip = ("resume", "max_minutes", "checkpoint_minutes", "checkpoint_dir", "threads")
-    kept = {k: v for k, v in sorted(config.items()) if k not in skip and not (defaults is not None and k in defaults and defaults[k] == v)}
+RESUMABLE = ("resume", "max_minutes", "checkpoint_minutes", "checkpoint_dir", "threads", "teacher_cache")
+"""Settings that may change between a run and its resumption: they do not change what is trained."""
+
+
+def fingerprint(config: dict[str, Any], windows: int, steps: int) -> str:
+    """A digest of the config (less what may change between a run and its resumption) and the data size:
+    how checkpoints made before ``Progress.config`` existed are matched."""
+    kept = {k: v for k, v in sorted(config.items()) if k not in RESUMABLE}
     return hashlib.sha256(json.dumps([kept, windows, steps], sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
+
+
+def same_run(saved: Progress, config: dict[str, Any], windows: int, steps: int, defaults: dict[str, Any]) -> bool:
+    """Whether a checkpoint continues this run: the same data size and the same settings. A setting that
+    only one side has (added to the code after the checkpoint was made, or since removed) must be at its
+    default; a default that changed in the code is a change, since the checkpoint kept the value it ran with."""
+    if not saved.config:
+        return saved.fingerprint == fingerprint(config, windows, steps)
+    if saved.data != [windows, steps]:
+        return False
+    missing = object()
+    for key in (set(saved.config) | set(config)) - set(RESUMABLE):
+        mine, theirs = config.get(key, defaults.get(key, missing)), saved.config.get(key, defaults.get(key, missing))
+        if json.dumps(mine, sort_keys=True, default=str) != json.dumps(theirs, sort_keys=True, default=str):
+            return False
+    return True
 
 
 def save(directory: Path, network: torch.nn.Module, optimizer: torch.optim.Optimizer, progress: Progress) -> None:

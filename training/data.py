@@ -191,18 +191,25 @@ def load_polnear(split: str, min_cover: float = 0.5, intentions: str = "attribut
     return out
 
 
+def basil_story(article_id: str) -> str | None:
+    """The story a BASIL article tells (``basil-<uuid>_<n>``: one event, three outlets); None for others."""
+    return article_id.removeprefix("basil-").rsplit("_", 1)[0] if article_id.startswith("basil-") else None
+
+
 def load_basil_unlabelled(annotated: list[Article]) -> list[Article]:
     """The BASIL articles we have not annotated, segmented, without labels: in-domain news a teacher can
-    label (``distill_sources``) and nothing else can. A story (one event, three outlets) with an article in
-    our held-out splits is left out whole, so no text close to a held-out one is learnt from."""
+    label (``distill_sources``) and nothing else can. Only articles whose id hashes to the train split are
+    read (one annotated in a later round then never lands in a held-out split after it was learnt from),
+    and a story (one event, three outlets) with an annotated article in our held-out splits is left out whole."""
     from training.annotate import basil_article
     from training.splits import split_of
 
     done = {a.id for a in annotated}
-    held_stories = {a.id.removeprefix("basil-").rsplit("_", 1)[0] for a in annotated if a.id.startswith("basil-") and split_of(a.id) != "train"}
+    held_stories = {basil_story(a.id) for a in annotated if a.id.startswith("basil-") and split_of(a.id) != "train"}
     out = []
     for path in sorted((DATA / "basil" / "articles").glob("*/*.json")):
-        if f"basil-{path.stem}" in done or path.stem.rsplit("_", 1)[0] in held_stories:
+        article_id = f"basil-{path.stem}"
+        if article_id in done or split_of(article_id) != "train" or basil_story(article_id) in held_stories:
             continue
         article = basil_article(json.loads(path.read_text(encoding="utf-8")), path.stem)
         article.sentences = [Sentence(a, b) for a, b in segment(article.text)]

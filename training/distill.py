@@ -78,12 +78,18 @@ class TeacherOutput:
             )
 
 
+OUTPUT_VERSION = 1
+"""Part of every cache key: raise it when what a teacher's outputs are changes (how articles are cut into
+windows, what is stored), so that outputs made the old way are never read back."""
+
+
 def teacher_cache(teacher_dir: Path, techniques: bool) -> Path:
-    """The cache folder of one teacher: named by a digest of its info and weight files (a retrained
-    teacher gets a new folder, never stale outputs) and by whether its technique head is read."""
-    digest = hashlib.sha256()
+    """The cache folder of one teacher: named by a digest of its files (weights, info, tokenizer: a
+    retrained teacher gets a new folder, never stale outputs), ``OUTPUT_VERSION`` and whether its
+    technique head is read."""
+    digest = hashlib.sha256(f"v{OUTPUT_VERSION}".encode())
     for path in sorted(teacher_dir.glob("*")):
-        if path.is_file() and (path.suffix == ".safetensors" or path.name == "framing-model.json"):
+        if path.is_file() and path.name not in ("README.md", "changed.jsonl"):
             digest.update(path.name.encode())
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
@@ -180,10 +186,11 @@ def carry_tags(student: list[tuple[int, int]], teacher: list[tuple[int, int]], t
     """The teacher's tag distribution for each student token, carried by character offsets: a student
     token takes the distribution of the teacher token its first character falls in, and when it starts
     inside that token the mass on B-x moves to I-x, since a span cannot begin mid-word. Special tokens
-    and tokens the teacher has no piece for get all mass on O."""
+    get all mass on O; a text token the teacher has no piece for (it cut a long sentence short) gets
+    all zeros, which adds nothing to the KL loss: the teacher said nothing about it."""
     index, inside = carry(student, teacher)
     out = np.zeros((len(student), len(TAGS)), dtype=np.float32)
-    out[:, TAGS.index("O")] = 1.0
+    out[[start < 0 for start, _ in student], TAGS.index("O")] = 1.0
     found = index >= 0
     out[found] = teacher_probs[index[found]]
     for kind in ("source", "cue"):
@@ -195,17 +202,22 @@ def carry_tags(student: list[tuple[int, int]], teacher: list[tuple[int, int]], t
 
 def carry_techniques(student: list[tuple[int, int]], teacher: list[tuple[int, int]], teacher_probs: np.ndarray) -> np.ndarray:
     """The teacher's technique probabilities for each student token, carried like the tags (a technique
-    has no begin/inside distinction); zero where the teacher has no piece."""
+    has no begin/inside distinction); -1 (no target) where the teacher has no piece."""
     index, _ = carry(student, teacher)
-    out = np.zeros((len(student), len(TECHNIQUES)), dtype=np.float32)
+    out = np.full((len(student), len(TECHNIQUES)), -1.0, dtype=np.float32)
     found = index >= 0
     out[found] = teacher_probs[index[found]]
     return out
 
 
-def _wanted(dataset: Dataset, articles: list[Article], sources: list[str] | None) -> list[int]:
+def _wanted(dataset: Dataset, articles: list[Article], sources: list[str] | None, exclude: frozenset[str] = frozenset()) -> list[int]:
     return sorted(
-        {a for members in dataset["members"] for a, _ in members if sources is None or articles[a].meta.get("source_set") in sources}
+        {
+            a
+            for members in dataset["members"]
+            for a, _ in members
+            if (sources is None or articles[a].meta.get("source_set") in sources) and articles[a].id not in exclude
+        }
     )
 
 
@@ -242,12 +254,14 @@ def technique_teacher_targets(
     sources: list[str] | None = None,
     log: Any = print,
     cache: Path | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> Dataset:
     """The technique teacher's per-token technique probabilities for every training window whose article
-    comes from ``sources``, as the column ``soft_techniques`` (empty elsewhere): the technique head then
+    comes from ``sources`` and whose id is not in ``exclude`` (the texts the head is measured on), as the
+    column ``soft_techniques`` (empty elsewhere): the technique head then
     learns on articles no one annotated for techniques, and from the teacher's graded view on those
     that were."""
-    wanted = _wanted(dataset, articles, sources)
+    wanted = _wanted(dataset, articles, sources, exclude)
     outputs = dict(zip(wanted, teacher_outputs(teacher, [articles[a] for a in wanted], True, cache, log)))
     soft: list[list[list[float]]] = []
     for members, offsets in zip(dataset["members"], dataset["offsets"]):
@@ -282,15 +296,14 @@ def distill_loss(logits: torch.Tensor, tag_logits: torch.Tensor, rows: dict[str,
 
 def technique_distill_loss(logits: torch.Tensor, rows: dict[str, Any], sentence_ids: torch.Tensor) -> torch.Tensor | None:
     """Binary cross-entropy to the technique teacher's probabilities on the sentence tokens of the windows
-    it taught; None when no window of the batch has them."""
+    it taught (tokens it had no piece for, marked -1, are skipped); None when no window of the batch has them."""
     if not any(rows["soft_techniques"]):
         return None
-    soft = torch.zeros_like(logits)
-    taught = torch.zeros(logits.shape[:2])
+    soft = torch.full_like(logits, -1.0)
     for i, t in enumerate(rows["soft_techniques"]):
         if t:
             soft[i, : len(t)] = torch.tensor(t)
-            taught[i, : len(t)] = 1.0
-    mask = taught * (sentence_ids >= 0)
+    mask = (soft[..., 0] >= 0).to(logits.dtype) * (sentence_ids >= 0)
+    soft = soft.clamp(min=0.0)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, soft, reduction="none").mean(-1)
     return (loss * mask).sum() / mask.sum().clamp(min=1.0)

@@ -175,8 +175,8 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
     checkpoints = Path(config.checkpoint_dir) if config.checkpoint_dir else None
     resumed = checkpoint.load(checkpoints, network, optimizer) if checkpoints is not None and config.resume else None
     progress = resumed or checkpoint.Progress()
-    run_print = checkpoint.fingerprint(config.to_dict(), len(dataset), total, defaults=type(config)().to_dict())
-    if resumed is not None and resumed.fingerprint != run_print:
+    run_print = checkpoint.fingerprint(config.to_dict(), len(dataset), total)
+    if resumed is not None and not checkpoint.same_run(resumed, config.to_dict(), len(dataset), total, type(config)().to_dict()):
         raise ValueError(f"the checkpoint in {checkpoints} was made by another config or other data: delete it, or resume with the config it came from")
     if resumed is not None:
         log(f"resuming at step {progress.step}/{total} ({progress.minutes:.1f} min already spent) from {checkpoints}")
@@ -233,7 +233,7 @@ def train_model(model: TransformerModel, dataset: Dataset, config: TransformerCo
                 eta = min(rate * (total - step), max(0.0, config.max_minutes * 60 - elapsed))
                 log(f"step {step}/{total} loss {np.mean(losses[-20:]):.4f} {elapsed / 60:.1f} min, about {eta / 60:.0f} min to go")
             if checkpoints is not None and (time.perf_counter() - last_saved >= config.checkpoint_minutes * 60 or step >= total):
-                checkpoint.save(checkpoints, network, optimizer, checkpoint.Progress(step, epoch, done, epoch_rng, losses, elapsed / 60, run_print))
+                checkpoint.save(checkpoints, network, optimizer, checkpoint.Progress(step, epoch, done, epoch_rng, losses, elapsed / 60, run_print, config.to_dict(), [len(dataset), total]))
                 last_saved = time.perf_counter()
             if step >= total:
                 break
@@ -369,6 +369,9 @@ def corpus(config: TransformerConfig, log: Any = print) -> tuple[list[Article], 
     )
     if config.annotations:
         new_train, new_test = new_annotations(config.annotations)
+        # Unlabelled BASIL text must not be a new annotation, nor a story one of them is held out from.
+        taken, held = {a.id for a in new_train + new_test}, {data.basil_story(a.id) for a in new_test} - {None}
+        train = [a for a in train if a.meta.get("source_set") != "basil" or (a.id not in taken and data.basil_story(a.id) not in held)]
         train += new_train
         if new_test:
             held_out["new-test"] = new_test
@@ -430,7 +433,12 @@ def with_teacher(model: TransformerModel, dataset: Dataset, train: list[Article]
             raise ValueError("technique_teacher: the student has no technique head (set techniques: true)")
         teacher_dir, teacher = _load_teacher(config.technique_teacher, config)
         cache = teacher_cache(teacher_dir, techniques=True) if config.teacher_cache else None
-        dataset = technique_teacher_targets(teacher, dataset, train, config.technique_distill_sources, log, cache=cache)
+        # PTC dev is where the technique head is measured: four of its texts are also among our annotated
+        # training articles, and the teacher must not label them.
+        from training.train_techniques import load_ptc
+
+        measured = frozenset(article.id for article, _ in load_ptc("dev"))
+        dataset = technique_teacher_targets(teacher, dataset, train, config.technique_distill_sources, log, cache=cache, exclude=measured)
         model.info["technique_teacher"] = teacher_dir.name
         log(f"technique soft targets from {teacher_dir} on {sum(1 for t in dataset['soft_techniques'] if t)} of {len(dataset)} windows")
     return dataset

@@ -20,8 +20,33 @@ def test_carry_techniques_follows_the_teacher_piece_under_each_student_token() -
     student = [(-1, -1), (0, 3), (3, 5), (6, 9), (9, 11), (12, 16), (17, 20)]  # a piece past the teacher's text
     carried = carry_techniques(student, teacher, probs)
     names = carried[:, TECHNIQUES.index("Name_Calling,Labeling")]
-    assert names.tolist() == pytest.approx([0.0, 0.0, 0.0, 0.9, 0.9, 0.0, 0.0])
+    # -1: no target (a special token; a piece the teacher never read, past where it cut the sentence).
+    assert names.tolist() == pytest.approx([-1.0, 0.0, 0.0, 0.9, 0.9, 0.0, -1.0])
     assert carried.shape == (len(student), len(TECHNIQUES))
+
+
+def test_a_token_the_teacher_never_read_is_not_taught_none() -> None:
+    """Where the teacher has no piece (it cut a long sentence at its max_tokens), the student got a hard
+    "outside every span" target: carried tags are now all zero there (no KL pull) and technique targets
+    -1, which the loss skips."""
+    import torch
+
+    from framing.model.windows import TAGS
+    from training.distill import carry_tags, technique_distill_loss
+
+    teacher = [(0, 5)]
+    tags = np.zeros((1, len(TAGS)), dtype=np.float32)
+    tags[0, TAGS.index("B-source")] = 1.0
+    carried = carry_tags([(-1, -1), (0, 5), (6, 11)], teacher, tags)
+    assert carried[0, TAGS.index("O")] == 1.0 and carried[1, TAGS.index("B-source")] == 1.0
+    assert not carried[2].any()
+
+    logits = torch.tensor([[[2.0] * len(TECHNIQUES), [-3.0] * len(TECHNIQUES)]])
+    sentence_ids = torch.tensor([[0, 0]])
+    found_only = technique_distill_loss(logits[:, :1], {"soft_techniques": [[[0.5] * len(TECHNIQUES)]]}, sentence_ids[:, :1])
+    with_unread = technique_distill_loss(logits, {"soft_techniques": [[[0.5] * len(TECHNIQUES), [-1.0] * len(TECHNIQUES)]]}, sentence_ids)
+    assert found_only is not None and with_unread is not None
+    assert with_unread.item() == pytest.approx(found_only.item())
 
 
 def test_teacher_outputs_are_cached_per_article_and_read_back_without_running_the_teacher(technique_model_dir: Path, seed: Article, tmp_path: Path) -> None:
@@ -136,13 +161,13 @@ def test_semeval2023_spans_join_ptc_spans_under_ptc_names(tmp_path: Path, monkey
     assert spans == [(0, 4, "Loaded_Language"), (10, 20, "Thought-terminating_Cliches"), (30, 40, "Bandwagon,Reductio_ad_hitlerum")]
 
 
-def test_unlabelled_articles_are_kept_for_a_teacher_and_dropped_without_one(tiny_transformer_dir: Path, seed: Article) -> None:
-    """An unlabelled BASIL article teaches the student only through the teacher's soft targets: its windows
-    are kept for the teacher, and a window the teacher did not reach is dropped."""
+def test_unlabelled_articles_are_kept_for_a_teacher_and_dropped_without_one(tiny_transformer_dir: Path, technique_model_dir: Path, seed: Article) -> None:
+    """An unlabelled BASIL article teaches the student only through a teacher's soft targets: its windows
+    are kept for the teacher, and dropped when no teacher was asked about them."""
     from framing.model.torch_model import TransformerModel
     from framing.record import Sentence
     from training.config import TransformerConfig
-    from training.distill import teacher_targets
+    from training.distill import teacher_targets, technique_teacher_targets
     from training.train_transformer import taught, window_dataset
 
     with pytest.raises(ValueError, match="basil is unlabelled"):
@@ -151,27 +176,22 @@ def test_unlabelled_articles_are_kept_for_a_teacher_and_dropped_without_one(tiny
 
     model = TransformerModel.load(tiny_transformer_dir)
     unlabelled = Article(id="basil-x_1", text=seed.text, sentences=[Sentence(s.start, s.end) for s in seed.sentences], meta={"source_set": "basil"})
-    also = copy.deepcopy(unlabelled)
-    also.id = "basil-y_1"
     labelled = copy.deepcopy(seed)
     labelled.meta["source_set"] = "annotations"
-    articles = [labelled, unlabelled, also]
+    articles = [labelled, unlabelled]
     dataset = window_dataset(model, articles, {})
-    by_article = {a: sum(1 for r in dataset if r["members"][0][0] == a) for a in range(3)}
-    assert by_article[1] > 0 and by_article[1] == by_article[0]
-    assert not window_dataset(model, [Article(id="u", text=seed.text, sentences=unlabelled.sentences, meta={"source_set": "babe"})], {}).num_rows
+    per_article = [sum(1 for r in dataset if r["members"][0][0] == a) for a in range(2)]
+    assert per_article[1] > 0 and per_article[1] == per_article[0]
+    babe = Article(id="u", text=seed.text, sentences=unlabelled.sentences, meta={"source_set": "babe"})
+    assert window_dataset(model, [babe], {}).num_rows == 0  # a labelled source's window with no label teaches nothing
 
-    class OnlyFirstUnlabelled:
-        """A teacher asked about the labelled article and the first unlabelled one only."""
+    def kept(sources: list[str]) -> set[int]:
+        taught_by = teacher_targets(model, window_dataset(model, articles, {}), articles, sources=sources, log=lambda _: None)
+        return {r["members"][0][0] for r in taught_by.filter(lambda row: taught(row, articles))}
 
-        spec = model.spec
-        encode = staticmethod(model.encode)
-        run = staticmethod(model.run)
-
-    dataset = teacher_targets(OnlyFirstUnlabelled(), dataset, articles, sources=["annotations"], log=lambda _: None)
-    dataset = dataset.map(lambda r: {"soft_targets": r["soft_targets"] if r["members"][0][0] != 2 else []})
-    kept = dataset.filter(lambda row: taught(row, articles))
-    assert {r["members"][0][0] for r in kept} == {0}  # basil was not asked for: nothing to learn
-    dataset = teacher_targets(OnlyFirstUnlabelled(), window_dataset(model, articles, {}), articles, sources=["annotations", "basil"], log=lambda _: None)
-    dataset = dataset.map(lambda r: {"soft_targets": r["soft_targets"] if r["members"][0][0] != 2 else [], "soft_tags": r["soft_tags"] if r["members"][0][0] != 2 else []})
-    assert {r["members"][0][0] for r in dataset.filter(lambda row: taught(row, articles))} == {0, 1}
+    assert kept(["annotations"]) == {0}
+    assert kept(["annotations", "basil"]) == {0, 1}
+    # The technique teacher leaves out the texts the technique head is measured on.
+    technique_teacher = TransformerModel.load(technique_model_dir)
+    by_techniques = technique_teacher_targets(technique_teacher, window_dataset(model, articles, {}), articles, log=lambda _: None, exclude=frozenset({"basil-x_1"}))
+    assert {r["members"][0][0] for r in by_techniques if r["soft_techniques"]} == {0}

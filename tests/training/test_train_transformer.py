@@ -292,13 +292,20 @@ def test_soft_targets_reach_a_student_with_another_tokenizer_by_sentence_and_off
 def test_a_setting_added_later_at_its_default_does_not_orphan_a_checkpoint() -> None:
     """Adding ``technique_teacher`` (default None) to the config changed every run's fingerprint, so a
     teacher killed mid-run could not be resumed by the next version of the code."""
-    from training.checkpoint import fingerprint
+    from training.checkpoint import Progress, fingerprint, same_run
     from training.config import TransformerConfig
 
     defaults = TransformerConfig().to_dict()
     config = TransformerConfig(sources=["seed"], epochs=3.0).to_dict()
-    before = {k: v for k, v in config.items() if k != "technique_teacher"}  # as the older code wrote it
-    assert fingerprint(before, 10, 4, defaults) == fingerprint(config, 10, 4, defaults)
-    assert fingerprint(before, 10, 4, defaults) != fingerprint({**config, "technique_teacher": "models/t"}, 10, 4, defaults)
-    assert fingerprint(config, 10, 4, defaults) != fingerprint({**config, "epochs": 2.0}, 10, 4, defaults)
-    assert fingerprint(config, 10, 4, defaults) != fingerprint(config, 11, 4, defaults)
+    older = {k: v for k, v in config.items() if k != "technique_teacher"}  # what the older code saved
+    saved = Progress(step=5, config=older, data=[10, 4])
+    assert same_run(saved, config, 10, 4, defaults)
+    assert not same_run(saved, {**config, "technique_teacher": "models/t"}, 10, 4, defaults)
+    assert not same_run(saved, {**config, "epochs": 2.0}, 10, 4, defaults)
+    assert not same_run(saved, config, 11, 4, defaults)
+    assert same_run(saved, {**config, "max_minutes": 500.0, "threads": 1}, 10, 4, defaults)  # may change on resume
+    # A default that changed in the code is a change: the checkpoint kept the learning rate it ran with.
+    assert not same_run(saved, {**config, "lr": 1.0e-4}, 10, 4, {**defaults, "lr": 1.0e-4})
+    # A checkpoint from before settings were saved is matched by its fingerprint, as it was.
+    legacy = Progress(step=5, fingerprint=fingerprint(config, 10, 4))
+    assert same_run(legacy, config, 10, 4, defaults) and not same_run(legacy, {**config, "epochs": 2.0}, 10, 4, defaults)
