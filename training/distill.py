@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -107,7 +108,8 @@ def teacher_outputs(
     teacher: Teacher, articles: list[Article], techniques: bool = False, cache: Path | None = None, log: Any = print
 ) -> list[TeacherOutput]:
     """The teacher run over ``articles`` (its technique head too when ``techniques``), one output per
-    article; with ``cache``, outputs found there are read back and new ones written."""
+    article; with ``cache``, outputs found there are read back, and each new one is written as soon as
+    its article's last window is scored, so a run killed half-way keeps what it did."""
     found: dict[int, TeacherOutput] = {}
     if cache is not None:
         for i, article in enumerate(articles):
@@ -117,23 +119,27 @@ def teacher_outputs(
     todo = [i for i in range(len(articles)) if i not in found]
     if found:
         log(f"teacher: {len(found)} of {len(articles)} articles read from {cache}")
-    if todo:
-        computed = _run_teacher(teacher, [articles[i] for i in todo], techniques, log)
-        for i, output in zip(todo, computed):
-            data = output.to_bytes()
-            # What the cache gives back (token probabilities in float16), also on the first run: a student
-            # trained with a cold cache and one trained with a warm cache see the same targets.
-            found[i] = TeacherOutput.from_bytes(data)
-            if cache is not None:
-                write_cached(cache / f"{article_key(articles[i])}.npz", data)
+    for n, output in _run_teacher(teacher, [articles[i] for i in todo], techniques, log):
+        data = output.to_bytes()
+        # What the cache gives back (token probabilities in float16), also on the first run: a student
+        # trained with a cold cache and one trained with a warm cache see the same targets.
+        found[todo[n]] = TeacherOutput.from_bytes(data)
+        if cache is not None:
+            write_cached(cache / f"{article_key(articles[todo[n]])}.npz", data)
     return [found[i] for i in range(len(articles))]
 
 
-def _run_teacher(teacher: Teacher, articles: list[Article], techniques: bool, log: Any) -> list[TeacherOutput]:
+def _run_teacher(teacher: Teacher, articles: list[Article], techniques: bool, log: Any) -> Iterator[tuple[int, TeacherOutput]]:
+    """(article index, output) for each article, as soon as all its windows are scored."""
     heads = [np.full((len(a.sentences), len(HEADS)), np.nan, dtype=np.float32) for a in articles]
     tokens: list[list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]]] = [[] for _ in articles]
     spec = teacher.spec
     windows = sorted(article_windows(articles, teacher.encode, spec), key=lambda w: len(w.input_ids))
+    left = [0] * len(articles)
+    for w in windows:
+        left[w.members[0][0]] += 1
+    for a in (a for a, count in enumerate(left) if count == 0):
+        yield a, _output(heads[a], tokens[a], techniques)  # no sentence to read
     started = time.perf_counter()
     for n, start in enumerate(range(0, len(windows), CHUNK)):
         chunk = windows[start : start + CHUNK]
@@ -148,20 +154,23 @@ def _run_teacher(teacher: Teacher, articles: list[Article], techniques: bool, lo
                     tokens[w.members[sid][0]].append(
                         (offset, tag_probs[j, k], technique_probs[j, k] if technique_probs is not None else None)
                     )
+            a = w.members[0][0]
+            left[a] -= 1
+            if left[a] == 0:
+                yield a, _output(heads[a], tokens[a], techniques)
+                tokens[a] = []
         if n % 25 == 24:
             log(f"teacher: {start + len(chunk)}/{len(windows)} windows, {(time.perf_counter() - started) / 60:.1f} min")
-    out = []
-    for a, items in enumerate(tokens):
-        items.sort(key=lambda item: item[0])
-        out.append(
-            TeacherOutput(
-                heads[a],
-                [o for o, _, _ in items],
-                np.stack([t for _, t, _ in items]) if items else np.zeros((0, len(TAGS)), dtype=np.float32),
-                (np.stack([t for _, _, t in items]) if items else np.zeros((0, len(TECHNIQUES)), dtype=np.float32)) if techniques else None,  # type: ignore[misc]
-            )
-        )
-    return out
+
+
+def _output(heads: np.ndarray, items: list[tuple[tuple[int, int], np.ndarray, np.ndarray | None]], techniques: bool) -> TeacherOutput:
+    items.sort(key=lambda item: item[0])
+    return TeacherOutput(
+        heads,
+        [o for o, _, _ in items],
+        np.stack([t for _, t, _ in items]) if items else np.zeros((0, len(TAGS)), dtype=np.float32),
+        (np.stack([t for _, _, t in items]) if items else np.zeros((0, len(TECHNIQUES)), dtype=np.float32)) if techniques else None,  # type: ignore[misc]
+    )
 
 
 def carry(student: list[tuple[int, int]], teacher: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:

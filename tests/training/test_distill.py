@@ -195,3 +195,41 @@ def test_unlabelled_articles_are_kept_for_a_teacher_and_dropped_without_one(tiny
     technique_teacher = TransformerModel.load(technique_model_dir)
     by_techniques = technique_teacher_targets(technique_teacher, window_dataset(model, articles, {}), articles, log=lambda _: None, exclude=frozenset({"basil-x_1"}))
     assert {r["members"][0][0] for r in by_techniques if r["soft_techniques"]} == {0}
+
+
+def test_a_teacher_killed_half_way_keeps_the_articles_it_finished(tiny_transformer_dir: Path, seed: Article, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache was written only once every article was scored: a student run killed 16 minutes into
+    MPNet's pass over 8,565 windows kept nothing."""
+    from framing.model.torch_model import TransformerModel
+    from framing.record import Sentence
+    from training import distill
+
+    monkeypatch.setattr(distill, "CHUNK", 1)
+    model = TransformerModel.load(tiny_transformer_dir)
+    short = Article(id="short", text="The war goes on.", sentences=[Sentence(0, 16)])
+    calls = []
+
+    class Dying:
+        spec = model.spec
+        encode = staticmethod(model.encode)
+
+        def run(self, batch: dict[str, Any], techniques: bool) -> Any:
+            calls.append(batch["input_ids"].shape[0])
+            if len(calls) == 2:
+                raise KeyboardInterrupt  # killed after the first window: the short article's only one
+            return model.run(batch, techniques)
+
+    with pytest.raises(KeyboardInterrupt):
+        distill.teacher_outputs(Dying(), [copy.deepcopy(seed), short], cache=tmp_path, log=lambda _: None)
+    calls.clear()
+    distill.teacher_outputs(Counting(model, calls), [copy.deepcopy(seed), short], cache=tmp_path, log=lambda _: None)
+    assert len(calls) == len(model.windows([copy.deepcopy(seed)]))  # the short article came from the cache
+
+
+class Counting:
+    def __init__(self, model: Any, calls: list[int]) -> None:
+        self.model, self.calls, self.spec, self.encode = model, calls, model.spec, model.encode
+
+    def run(self, batch: dict[str, Any], techniques: bool) -> Any:
+        self.calls.append(batch["input_ids"].shape[0])
+        return self.model.run(batch, techniques)
