@@ -25,6 +25,7 @@ from typing import Any
 
 from framing.record import LABELS, Article, RecordError, Sentence, Span
 from framing.segment import segment
+from training.data import basil_article
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GUIDELINES = SHARED / "annotation" / "GUIDELINES.md"
@@ -76,13 +77,6 @@ def polnear_hints(article: Article) -> list[str]:
         parts = [f"{kind.lower()}={article.text[a:b]!r}" for a, b, kind in spans if s.start <= a < s.end]
         hints.append("; ".join(parts))
     return hints
-
-
-def basil_article(raw: dict, name: str) -> Article:
-    paragraphs = [" ".join(p) for p in raw["body-paragraphs"]]
-    text = raw["title"].strip() + "\n\n" + "\n\n".join(p.strip() for p in paragraphs if p.strip())
-    meta = {"corpus": "basil", "outlet": raw.get("source"), "date": raw.get("date"), "url": raw.get("url")}
-    return Article(id=f"basil-{name}", text=text, meta=meta)
 
 
 def draft(refs: list[str], out: Path, model_dir: str | None = None) -> None:

@@ -13,6 +13,7 @@ import json
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 from framing.record import Article, Sentence, read_jsonl
 from framing.segment import segment
@@ -191,6 +192,14 @@ def load_polnear(split: str, min_cover: float = 0.5, intentions: str = "attribut
     return out
 
 
+def basil_article(raw: dict[str, Any], name: str) -> Article:
+    """A BASIL article's JSON as an unlabelled record: the title, a blank line, then its paragraphs."""
+    paragraphs = [" ".join(p) for p in raw["body-paragraphs"]]
+    text = raw["title"].strip() + "\n\n" + "\n\n".join(p.strip() for p in paragraphs if p.strip())
+    meta = {"corpus": "basil", "outlet": raw.get("source"), "date": raw.get("date"), "url": raw.get("url")}
+    return Article(id=f"basil-{name}", text=text, meta=meta)
+
+
 def basil_story(article_id: str) -> str | None:
     """The story a BASIL article tells (``basil-<uuid>_<n>``: one event, three outlets); None for others."""
     return article_id.removeprefix("basil-").rsplit("_", 1)[0] if article_id.startswith("basil-") else None
@@ -201,7 +210,6 @@ def load_basil_unlabelled(annotated: list[Article]) -> list[Article]:
     label (``distill_sources``) and nothing else can. Only articles whose id hashes to the train split are
     read (one annotated in a later round then never lands in a held-out split after it was learnt from),
     and a story (one event, three outlets) with an annotated article in our held-out splits is left out whole."""
-    from training.annotate import basil_article
     from training.splits import split_of
 
     done = {a.id for a in annotated}
