@@ -263,9 +263,20 @@ def _big_input(tmp_path: Path, n: int = 3000) -> Path:
     return src
 
 
+def _interruptible() -> None:
+    # A shell without job control starts a background job with SIGINT ignored, and the batch inherited
+    # that when the test suite ran as one (`.ci/run &`): it never saw the Ctrl-C these tests send.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str], cwd: Path = REPO) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "framing", "score", *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        [sys.executable, "-m", "framing", "score", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=_interruptible,
     )
 
 
