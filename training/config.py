@@ -190,6 +190,8 @@ class TransformerConfig(YamlConfig):
             for teacher, chosen in ((self.teacher, self.distill_sources), (self.technique_teacher, self.technique_distill_sources))
         ):
             raise ValueError("sources: basil is unlabelled; it needs a teacher whose distill_sources include it")
+        if not self.sources and not self.techniques and not self.annotations:
+            raise ValueError("sources: empty, with no techniques and no annotations: nothing to train on")
         if self.technique_teacher and not self.techniques:
             raise ValueError("technique_teacher: needs techniques: true (the student's technique head is what it teaches)")
         if self.technique_distill_weight < 0:

@@ -136,6 +136,9 @@ def test_a_technique_teacher_needs_a_student_technique_head() -> None:
 
     with pytest.raises(ValueError, match="techniques: true"):
         TransformerConfig(technique_teacher="models/x")
+    with pytest.raises(ValueError, match="nothing to train on"):
+        TransformerConfig(sources=[])
+    TransformerConfig(sources=[], techniques=True)  # the technique teacher: techniques only
     with pytest.raises(ValueError, match="technique_distill_sources"):
         TransformerConfig(techniques=True, technique_teacher="models/x", technique_distill_sources=["nowhere"])
 
