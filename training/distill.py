@@ -219,8 +219,19 @@ def carry_techniques(student: list[tuple[int, int]], teacher: list[tuple[int, in
     return out
 
 
-def _wanted(dataset: Dataset, articles: list[Article], sources: list[str] | None, exclude: frozenset[str] = frozenset()) -> list[int]:
-    return sorted(
+def _outputs_by_article(
+    teacher: Teacher,
+    dataset: Dataset,
+    articles: list[Article],
+    sources: list[str] | None,
+    techniques: bool,
+    cache: Path | None,
+    log: Any,
+    exclude: frozenset[str] = frozenset(),
+) -> dict[int, TeacherOutput]:
+    """The teacher's outputs for every article of ``dataset`` from ``sources`` (None: all) and not in
+    ``exclude``, by article index."""
+    wanted = sorted(
         {
             a
             for members in dataset["members"]
@@ -228,6 +239,7 @@ def _wanted(dataset: Dataset, articles: list[Article], sources: list[str] | None
             if (sources is None or articles[a].meta.get("source_set") in sources) and articles[a].id not in exclude
         }
     )
+    return dict(zip(wanted, teacher_outputs(teacher, [articles[a] for a in wanted], techniques, cache, log)))
 
 
 def teacher_targets(
@@ -241,8 +253,7 @@ def teacher_targets(
     """The teacher's sentence-head probabilities (per sentence slot) and tag distributions (per token)
     for every training window whose article comes from ``sources`` (default: all), as the columns
     ``soft_targets`` and ``soft_tags`` (empty for the other windows, which learn from gold only)."""
-    wanted = _wanted(dataset, articles, sources)
-    outputs = dict(zip(wanted, teacher_outputs(teacher, [articles[a] for a in wanted], False, cache, log)))
+    outputs = _outputs_by_article(teacher, dataset, articles, sources, False, cache, log)
     soft_targets: list[list[list[float]]] = []
     soft_tags: list[list[list[float]]] = []
     for members, offsets in zip(dataset["members"], dataset["offsets"]):
@@ -270,8 +281,7 @@ def technique_teacher_targets(
     column ``soft_techniques`` (empty elsewhere): the technique head then
     learns on articles no one annotated for techniques, and from the teacher's graded view on those
     that were."""
-    wanted = _wanted(dataset, articles, sources, exclude)
-    outputs = dict(zip(wanted, teacher_outputs(teacher, [articles[a] for a in wanted], True, cache, log)))
+    outputs = _outputs_by_article(teacher, dataset, articles, sources, True, cache, log, exclude)
     soft: list[list[list[float]]] = []
     for members, offsets in zip(dataset["members"], dataset["offsets"]):
         out = outputs.get(members[0][0])

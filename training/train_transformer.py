@@ -369,9 +369,7 @@ def corpus(config: TransformerConfig, log: Any = print) -> tuple[list[Article], 
     )
     if config.annotations:
         new_train, new_test = new_annotations(config.annotations)
-        # Unlabelled BASIL text must not be a new annotation, nor a story one of them is held out from.
-        taken, held = {a.id for a in new_train + new_test}, {data.basil_story(a.id) for a in new_test} - {None}
-        train = [a for a in train if a.meta.get("source_set") != "basil" or (a.id not in taken and data.basil_story(a.id) not in held)]
+        train = data.without_basil_near(train, new_train + new_test, new_test)
         train += new_train
         if new_test:
             held_out["new-test"] = new_test
