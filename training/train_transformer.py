@@ -266,16 +266,12 @@ def ptc_technique_articles(held_out: dict[str, list[Article]], semeval2023: bool
     import copy
 
     from framing.score import prepare
-    from training.splits import split_articles, split_of
-    from training.train_techniques import load_ptc, with_semeval2023
+    from training.train_techniques import annotated_held_out, ptc_fit_and_tune
 
-    splits = split_articles(data.load_annotations())
-    held = {a.id for articles in [*held_out.values(), splits["test"], splits["dev"]] for a in articles}
-    items = [item for item in load_ptc("train") if item[0].id not in held]
-    tune = [item for item in items if split_of(item[0].id) == "dev"]
-    fit = [item for item in items if split_of(item[0].id) != "dev"]
+    held = annotated_held_out() | {a.id for articles in held_out.values() for a in articles}
+    fit, tune = ptc_fit_and_tune(held, semeval2023)
     train: list[Article] = []
-    for article, gold in with_semeval2023(fit) if semeval2023 else fit:
+    for article, gold in fit:
         article = prepare(copy.deepcopy(article))
         article.meta["source_set"] = "ptc"
         article.techniques = gold
