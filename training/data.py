@@ -212,7 +212,7 @@ def load_basil_unlabelled(annotated: list[Article]) -> list[Article]:
     and a story (one event, three outlets) with an annotated article in our held-out splits is left out whole."""
     from training.splits import split_of
 
-    held = [a for a in annotated if split_of(a.id) != "train"]
+    held = held_out_annotated(annotated)
     out = []
     for path in sorted((DATA / "basil" / "articles").glob("*/*.json")):
         if split_of(f"basil-{path.stem}") == "train":
@@ -223,6 +223,14 @@ def load_basil_unlabelled(annotated: list[Article]) -> list[Article]:
     for article in out:
         article.sentences = [Sentence(a, b) for a, b in segment(article.text)]
     return out
+
+
+def held_out_annotated(annotated: list[Article]) -> list[Article]:
+    """Our annotated articles outside the train split (dev and test): no training text may be one of
+    them, nor (for BASIL) tell the same story."""
+    from training.splits import split_of
+
+    return [a for a in annotated if split_of(a.id) != "train"]
 
 
 def without_basil_near(articles: list[Article], annotated: list[Article], held: list[Article]) -> list[Article]:

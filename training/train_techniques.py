@@ -33,7 +33,7 @@ from framing.model.torch_model import TransformerModel, collate, technique_head
 from framing.model.windows import predict_windows
 from training import data
 from training.config import TechniquesConfig
-from training.splits import split_articles, split_of
+from training.splits import split_of
 
 PTC = Path(__file__).resolve().parents[2] / "shared" / "data" / "ptc-propaganda"
 
@@ -107,8 +107,7 @@ def load_ptc(split: str) -> list[tuple[Article, list[TechniqueSpan]]]:
 def annotated_held_out() -> set[str]:
     """Ids of our annotated articles outside the train split: the test split holds PTC train articles,
     so a technique head fitted on "PTC train" would otherwise train on text we measure on."""
-    splits = split_articles(data.load_annotations())
-    return {a.id for a in [*splits["test"], *splits["dev"]]}
+    return {a.id for a in data.held_out_annotated(data.load_annotations())}
 
 
 def ptc_fit_and_tune(held: set[str], semeval2023: bool = False) -> tuple[list[tuple[Article, list[TechniqueSpan]]], list[tuple[Article, list[TechniqueSpan]]]]:
