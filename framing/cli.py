@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import time
@@ -370,20 +371,24 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
     backend: Annotated[Backend, typer.Option(help=BACKEND_HELP)] = Backend.onnx_int8,
 ) -> None:
-    """Per-class precision/recall/F1, macro-F1, accuracy, confusion matrix and calibration on gold records."""
-    from framing.evaluate import evaluate_model, save_plots
+    """Per-class precision/recall/F1, macro-F1, accuracy, confusion matrix and calibration on gold records,
+    and each difference between the model and the baseline with its 95 % interval (paired bootstrap over
+    articles): whether a retrained model is better, or only differs by noise."""
+    from framing.evaluate import measure, save_plots, score_set
     from framing.model import models_dir
     from framing.record import RecordError, read_jsonl
+    from framing.significance import MIN_ARTICLES, compare
 
     try:
         gold = read_jsonl(gold_path)
     except (RecordError, OSError, UnicodeDecodeError) as exc:
         _fail(str(exc))
     baseline_dir = baseline_dir or models_dir() / "tfidf-baseline"
-    results = {}
+    results, outputs = {}, []
     for role, directory in (("model", model_dir), ("baseline", baseline_dir)):
         model = _load_model_or_exit(directory, role, backend)
-        result = evaluate_model(model, {"gold": gold}, calibrate=True)["gold"]
+        outputs.append(score_set(model, gold))
+        result = measure(gold, outputs[-1], calibrate=True)
         if "labels" not in result:
             _fail(f"{gold_path} has no labelled sentences")
         # The table and the JSON keep their shape: the label metrics at the top, the rest beside them.
@@ -391,11 +396,13 @@ def evaluate(
         if plots:
             result["plots"] = save_plots(result, result["calibration"], str(plots), f"{role}-{model.name}")
         results[f"{role}: {model.name}"] = result
+    names = list(results)
+    differences = compare(gold, *outputs)
     if as_json:
-        typer.echo(json.dumps(results, indent=2))
+        difference_rows = [{**dataclasses.asdict(d), "difference": d.difference, "verdict": d.verdict} for d in differences]
+        typer.echo(json.dumps({**results, "model − baseline": difference_rows}, indent=2))
         return
     out = Console(markup=False, highlight=False)
-    names = list(results)
     table = Table(title=f"{gold_path} ({results[names[0]]['sentences']} sentences)")
     table.add_column("label")
     for name in names:
@@ -426,6 +433,19 @@ def evaluate(
         out.print(matrix)
         for path in results[name].get("plots", []):
             out.print(f"wrote {path}")
+    if not differences:
+        out.print(f"no interval for the differences: {len(gold)} articles, fewer than {MIN_ARTICLES}")
+    else:
+        table = Table(title=f"model − baseline, 95 % interval over {len(gold)} articles (paired bootstrap)")
+        table.add_column("metric")
+        for column in ("model", "baseline", "difference", "95 % interval"):
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("verdict")
+        for d in differences:
+            table.add_row(
+                d.metric, f"{d.model:.3f}", f"{d.baseline:.3f}", f"{d.difference:+.3f}", f"[{d.low:+.3f}, {d.high:+.3f}]", d.verdict
+            )
+        out.print(table)
 
 
 @app.command(cls=FlagCommand)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from sklearn.metrics import (
 )
 
 from framing.attribution import gold_spans
-from framing.model import SentenceModel, SpanGuess
+from framing.model import Prediction, SentenceModel, SpanGuess
 from framing.model.heads import HEADS, sentence_targets
 from framing.record import LABELS, MAIN_LABELS, Article, TechniqueSpan
 from framing.taxonomy import TECHNIQUES
@@ -85,6 +86,34 @@ def evaluate_spans(gold: list[Article], found: list[list[list[SpanGuess]]]) -> d
     overlapping a gold one of its role counts as an overlap hit (a gold span is recalled the same way).
     """
     out: dict[str, Any] = {}
+    for role, c in span_counts(gold, found).items():
+        out[role] = {
+            "gold": c.gold,
+            "predicted": c.predicted,
+            "exact": _prf(c.exact, c.predicted_distinct, c.gold_distinct),
+            "overlap": _prf(c.overlap_predicted, c.predicted, c.gold, c.overlap_gold),
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class SpanCounts:
+    """What the span figures of one role are computed from (they add up over articles)."""
+
+    exact: int
+    """Distinct predicted spans that match a gold span exactly."""
+    predicted_distinct: int
+    gold_distinct: int
+    overlap_predicted: int
+    """Predicted spans that overlap a gold span of their role."""
+    predicted: int
+    overlap_gold: int
+    """Gold spans that a predicted span of their role overlaps."""
+    gold: int
+
+
+def span_counts(gold: list[Article], found: list[list[list[SpanGuess]]]) -> dict[str, SpanCounts]:
+    """Per role with gold spans, the hit and span counts behind ``evaluate_spans``."""
     # (article number, start, end): offsets are only comparable within one article.
     pairs: dict[str, tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] = {"source": ([], []), "cue": ([], [])}
     for a, (article, per_sentence) in enumerate(zip(gold, found, strict=True)):
@@ -95,19 +124,20 @@ def evaluate_spans(gold: list[Article], found: list[list[list[SpanGuess]]]) -> d
             for role, (g, p) in pairs.items():
                 g.extend((a, *_trim(article.text, s, e)) for r, s, e in spans if r == role)
                 p.extend((a, x.start, x.end) for x in guesses if x.role == role)
+    out = {}
     for role, (g, p) in pairs.items():
         if not g:
             continue
         gold_set, pred_set = set(g), set(p)
-        exact = len(gold_set & pred_set)
-        hit_p = sum(any(a == ga and s < ge and gs < e for ga, gs, ge in g) for a, s, e in p)
-        hit_g = sum(any(a == pa and s < pe and ps < e for pa, ps, pe in p) for a, s, e in g)
-        out[role] = {
-            "gold": len(g),
-            "predicted": len(p),
-            "exact": _prf(exact, len(pred_set), len(gold_set)),
-            "overlap": _prf(hit_p, len(p), len(g), hit_g),
-        }
+        out[role] = SpanCounts(
+            exact=len(gold_set & pred_set),
+            predicted_distinct=len(pred_set),
+            gold_distinct=len(gold_set),
+            overlap_predicted=sum(any(a == ga and s < ge and gs < e for ga, gs, ge in g) for a, s, e in p),
+            predicted=len(p),
+            overlap_gold=sum(any(a == pa and s < pe and ps < e for pa, ps, pe in p) for a, s, e in g),
+            gold=len(g),
+        )
     return out
 
 
@@ -261,31 +291,42 @@ def evaluate_model(model: SentenceModel, sets: dict[str, list[Article]], *, cali
     head the gold speaks to; ``spans`` (source and cue) for a model that tags them; ``techniques`` (the
     SemEval-2020 span metric) where the gold lists technique spans and the model finds them; and, with
     ``calibrate``, ``calibration`` of the label probabilities."""
+    return {name: measure(gold, score_set(model, gold), calibrate=calibrate) for name, gold in sets.items()}
+
+
+Scored = list[tuple[Article, Prediction]]
+"""A model's output on gold articles: each article as the model labelled it, with its raw prediction."""
+
+
+def score_set(model: SentenceModel, gold: list[Article]) -> Scored:
+    """``model``'s labels and predictions for copies of ``gold`` (the gold articles are not touched)."""
     from framing.score import score_with_predictions
 
-    results: dict[str, Any] = {}
-    for name, gold in sets.items():
-        scored = list(score_with_predictions(copy.deepcopy(gold), model))
-        pred = [article for article, _ in scored]
-        result: dict[str, Any] = {"articles": len(gold)}
-        labels = evaluate_labels(gold, pred)
-        if labels.get("sentences"):
-            result["labels"] = labels
-            if calibrate:
-                result["calibration"] = calibration(gold, pred)
-        for head in HEADS:
-            head_result = evaluate_head(gold, pred, head)
-            if head_result.get("sentences"):
-                result[f"{head}_vs_rest"] = head_result
-        if getattr(model, "kind", "") == "transformer-window":
-            spans = evaluate_spans(gold, [prediction.spans for _, prediction in scored])
-            if spans:
-                result["spans"] = spans
-        gold_techniques = {g.id: g.techniques for g in gold if g.techniques is not None}
-        if gold_techniques and any(p.techniques is not None for p in pred):
-            result["techniques"] = span_metric(gold_techniques, {p.id: p.techniques or [] for p in pred if p.id in gold_techniques})
-        results[name] = result
-    return results
+    return list(score_with_predictions(copy.deepcopy(gold), model))
+
+
+def measure(gold: list[Article], scored: Scored, *, calibrate: bool = False) -> dict[str, Any]:
+    """One set's figures (see ``evaluate_model``) from a model's output on it."""
+    pred = [article for article, _ in scored]
+    result: dict[str, Any] = {"articles": len(gold)}
+    labels = evaluate_labels(gold, pred)
+    if labels.get("sentences"):
+        result["labels"] = labels
+        if calibrate:
+            result["calibration"] = calibration(gold, pred)
+    for head in HEADS:
+        head_result = evaluate_head(gold, pred, head)
+        if head_result.get("sentences"):
+            result[f"{head}_vs_rest"] = head_result
+    # A model that tags spans gives a list per sentence (empty or not); one that does not gives none.
+    if any(prediction.spans for _, prediction in scored):
+        spans = evaluate_spans(gold, [prediction.spans for _, prediction in scored])
+        if spans:
+            result["spans"] = spans
+    gold_techniques = {g.id: g.techniques for g in gold if g.techniques is not None}
+    if gold_techniques and any(p.techniques is not None for p in pred):
+        result["techniques"] = span_metric(gold_techniques, {p.id: p.techniques or [] for p in pred if p.id in gold_techniques})
+    return result
 
 
 def headline(result: dict[str, Any]) -> list[tuple[str, float]]:
@@ -302,7 +343,9 @@ def headline(result: dict[str, Any]) -> list[tuple[str, float]]:
         rows += [
             (f"{role} span exact P", r["exact"]["precision"]),
             (f"{role} span exact R", r["exact"]["recall"]),
+            (f"{role} span exact F1", r["exact"]["f1"]),
             (f"{role} span overlap P", r["overlap"]["precision"]),
             (f"{role} span overlap R", r["overlap"]["recall"]),
+            (f"{role} span overlap F1", r["overlap"]["f1"]),
         ]
     return rows

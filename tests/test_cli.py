@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from framing.cli import app
+from framing.record import Article
 from tests.conftest import SEED, SEED_TEXT
 
 runner = CliRunner()
@@ -103,7 +105,8 @@ def test_evaluate_side_by_side_with_plots(tiny_model_dir: Path, tiny_transformer
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
-    assert set(metrics) == {"model: tiny-transformer", "baseline: tiny-test-model"}
+    assert set(metrics) == {"model: tiny-transformer", "baseline: tiny-test-model", "model − baseline"}
+    assert metrics["model − baseline"] == []  # one article: no interval
     base = metrics["baseline: tiny-test-model"]
     assert base["sentences"] == 48 and sum(map(sum, base["confusion"]["matrix"])) == 48
     assert 0.0 <= base["calibration"]["ece"] <= 1.0
@@ -115,6 +118,23 @@ def test_evaluate_table(tiny_model_dir: Path) -> None:
     result = runner.invoke(app, ["evaluate", str(SEED), "--model", str(tiny_model_dir), "--baseline", str(tiny_model_dir)])
     assert result.exit_code == 0, result.output
     assert "macro-F1" in result.stdout and "confusion" in result.stdout
+    assert "no interval for the differences: 1 articles, fewer than 10" in result.stdout
+
+
+def test_evaluate_gives_each_difference_with_its_interval(tiny_model_dir: Path, tiny_transformer_dir: Path, seed: Article, tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(dataclasses.replace(seed, id=f"copy-{i}").to_json() + "\n" for i in range(12)), encoding="utf-8")
+    args = ["evaluate", str(gold), "--model", str(tiny_model_dir), "--baseline", str(tiny_transformer_dir)]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    macro = next(d for d in metrics["model − baseline"] if d["metric"] == "macro-F1 (3 main labels)")
+    assert macro["model"] == pytest.approx(metrics["model: tiny-test-model"]["macro_f1"])
+    assert macro["baseline"] == pytest.approx(metrics["baseline: tiny-transformer"]["macro_f1"])
+    # Twelve copies of one article: every resample is that article twelve times, so no spread.
+    assert macro["low"] == pytest.approx(macro["difference"]) == pytest.approx(macro["high"]) and macro["verdict"] == "better"
+    table = runner.invoke(app, args)
+    assert "95 % interval over 12 articles" in table.stdout and "better" in table.stdout
 
 
 def test_train_baseline_from_config(tmp_path: Path) -> None:

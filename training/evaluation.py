@@ -1,4 +1,6 @@
-"""Scoring held-out sets with a model and measuring it: the same code for every kind of model.
+"""Scoring held-out sets with a model and measuring it: the same code for every kind of model. With a
+baseline, each difference comes with its 95 % interval (``framing.significance``): whether a candidate
+is better than the default, or only differs by noise.
 
     python -m training.evaluation models/minilm-window --baseline models/tfidf-baseline --json metrics.json
 """
@@ -7,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from framing.evaluate import evaluate_model, headline
+from framing.evaluate import headline, measure, score_set
+from framing.significance import compare
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
+    from dataclasses import asdict
     from pathlib import Path
 
     from rich.console import Console
@@ -33,20 +37,33 @@ def main(argv: list[str] | None = None) -> int:
     models = {"model": load_model(args.model, backend="onnx")}
     if args.baseline:
         models["baseline"] = load_model(args.baseline, backend="onnx")
-    results = {name: evaluate_model(m, sets) for name, m in models.items()}
+    outputs = {name: {set_name: score_set(m, gold) for set_name, gold in sets.items()} for name, m in models.items()}
+    results = {name: {set_name: measure(sets[set_name], scored) for set_name, scored in by_set.items()} for name, by_set in outputs.items()}
+    differences = (
+        {set_name: {d.metric: d for d in compare(gold, outputs["model"][set_name], outputs["baseline"][set_name])} for set_name, gold in sets.items()}
+        if args.baseline
+        else {}
+    )
     table = Table(title=f"held-out evaluation of {args.model}")
     table.add_column("set")
     table.add_column("metric")
     for name in models:
         table.add_column(name, justify="right")
+    if differences:
+        table.add_column("model − baseline [95 % interval]", justify="right")
     for set_name in sets:
         first = headline(results["model"][set_name])
         others = {n: dict(headline(results[n][set_name])) for n in models}
         for metric, _ in first:
-            table.add_row(set_name, metric, *(f"{others[n][metric]:.3f}" if metric in others[n] else "–" for n in models))
+            row = [set_name, metric, *(f"{others[n][metric]:.3f}" if metric in others[n] else "–" for n in models)]
+            if differences:
+                d = differences[set_name].get(metric)
+                row.append(f"{d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]" if d else "")
+            table.add_row(*row)
     Console().print(table)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        written = {**results, "differences": {k: [{**asdict(d), "verdict": d.verdict} for d in v.values()] for k, v in differences.items()}} if differences else results
+        args.json.write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
     if args.write_card:
         write_card(args.model, results["model"], results.get("baseline"), models.get("baseline"))
     return 0
