@@ -16,6 +16,20 @@ SEED = SHARED / "samples" / "seed-article.annotated.jsonl"
 SEED_TEXT = SHARED / "samples" / "seed-article.txt"
 
 
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_models_untouched() -> Iterator[None]:
+    """No test leaves anything in the repository's models/ (a training checkpoint with the default
+    ``checkpoint_dir`` once did: models/minilm-window.checkpoint, which a real ``--resume`` could meet)."""
+    before = {p.name for p in MODELS.iterdir()}
+    yield
+    left = sorted({p.name for p in MODELS.iterdir()} - before)
+    if left:
+        pytest.fail(f"tests left {left} in {MODELS} (or a training run in the background saved there meanwhile)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Exported ONNX graphs go to a throwaway directory, not the user's ~/.cache."""

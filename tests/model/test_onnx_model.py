@@ -165,14 +165,14 @@ def test_score_backends_agree_on_labels(tiny_transformer_dir: Path, tmp_path: Pa
     assert labels["onnx"] == labels["torch"] and len(labels["torch"]) == 3
 
 
-def test_distilled_student_keeps_the_chosen_layers_and_moves_towards_the_teacher(tiny_transformer_dir: Path, seed: Article) -> None:
+def test_distilled_student_keeps_the_chosen_layers_and_moves_towards_the_teacher(tiny_transformer_dir: Path, seed: Article, tmp_path: Path) -> None:
     from training.config import TransformerConfig
     from training.distill import teacher_targets
     from training.train_transformer import keep_layers, train_model, window_dataset
 
     # A teacher with opinions: the tiny model trained on the seed's gold labels.
     teacher = TransformerModel.load(tiny_transformer_dir)
-    config = TransformerConfig(batch_windows=8, epochs=8, lr=1e-3, head_lr=1e-2, max_tokens=64, warmup=0.0)
+    config = TransformerConfig(batch_windows=8, epochs=8, lr=1e-3, head_lr=1e-2, max_tokens=64, warmup=0.0, checkpoint_dir=str(tmp_path / "checkpoint"))
     train_model(teacher, window_dataset(teacher, [copy.deepcopy(seed)], {}), config, log=lambda _: None)
     student = TransformerModel.load(tiny_transformer_dir)
     keep_layers(student, [1])

@@ -62,7 +62,7 @@ def test_training_lowers_the_loss_and_saves(tiny_transformer_dir: Path, seed: Ar
 
     model = TransformerModel.load(tiny_transformer_dir)
     dataset = window_dataset(model, [copy.deepcopy(seed)], {})
-    config = TransformerConfig(batch_windows=8, epochs=6, lr=1e-3, head_lr=1e-2, max_tokens=64, warmup=0.0)
+    config = TransformerConfig(batch_windows=8, epochs=6, lr=1e-3, head_lr=1e-2, max_tokens=64, warmup=0.0, checkpoint_dir=str(tmp_path / "checkpoint"))
     logs: list[str] = []
     report = train_model(model, dataset, config, log=logs.append)
     assert report["steps"] == report["planned_steps"] > 0

@@ -100,7 +100,7 @@ def test_a_retrained_teacher_gets_a_new_cache_folder(tiny_transformer_dir: Path,
     assert teacher_cache(teacher, techniques=False) != before
 
 
-def test_student_technique_head_moves_towards_the_technique_teacher(technique_model_dir: Path, tiny_transformer_dir: Path, seed: Article) -> None:
+def test_student_technique_head_moves_towards_the_technique_teacher(technique_model_dir: Path, tiny_transformer_dir: Path, seed: Article, tmp_path: Path) -> None:
     """Technique distillation alone (no gold spans anywhere) pulls the student's technique probabilities
     towards the teacher's."""
     from framing.model.torch_model import TransformerModel, technique_head
@@ -125,7 +125,7 @@ def test_student_technique_head_moves_towards_the_technique_teacher(technique_mo
     dataset = technique_teacher_targets(teacher, dataset, [copy.deepcopy(article)], log=lambda _: None)
     assert all(len(r["soft_techniques"]) == len(r["input_ids"]) for r in dataset)
     dataset = dataset.map(lambda r: {"targets": [[-1] * len(t) for t in r["targets"]], "tags": [-100] * len(r["tags"])})
-    config = TransformerConfig(batch_windows=8, epochs=30, lr=1e-3, head_lr=1e-2, max_tokens=64, warmup=0.0)
+    config = TransformerConfig(batch_windows=8, epochs=30, lr=1e-3, head_lr=1e-2, max_tokens=64, warmup=0.0, checkpoint_dir=str(tmp_path / "checkpoint"))
     train_model(student, dataset, config, log=lambda _: None)
     after = np.abs(technique_probs(student) - target).mean()
     assert after < 0.5 * before
