@@ -71,10 +71,11 @@ def _techniques(metrics: dict[str, Any] | None) -> list[str]:
     if not metrics:
         return []
     dev = metrics["ptc-dev"]
+    how = {"jointly with the encoder": "trained together with the encoder", "blended": "averaged from the two blended models' heads, each trained"}
     lines = [
         "## Propaganda techniques",
         "",
-        f"A multi-label token head (MLP) {'trained together with the encoder' if metrics.get('trained') == 'jointly with the encoder' else 'on the frozen encoder'}, on {metrics['train_articles']} PTC train articles (SemEval-2020",
+        f"A multi-label token head (MLP) {how.get(metrics.get('trained', ''), 'on the frozen encoder')}, on {metrics['train_articles']} PTC train articles (SemEval-2020",
         f"Task 11), threshold chosen on {metrics['tune_articles']} other train articles. Held-out PTC dev (75 articles), SemEval-2020",
         "span metric (partial-overlap credit, merged spans):",
         "",
