@@ -453,7 +453,7 @@ def train(
     config_path: Annotated[
         Path,
         typer.Argument(
-            help="YAML training config: configs/default.yaml (the shipped model), teacher.yaml, retrain.yaml, techniques.yaml, baseline.yaml"
+            help="YAML training config: configs/default.yaml (a student of the MPNet teacher; the shipped model blends two), teacher.yaml, retrain.yaml, techniques.yaml, baseline.yaml"
         ),
     ],
     output_dir: Annotated[str | None, typer.Option("--output-dir", help="where to write the model (overrides the config)")] = None,
