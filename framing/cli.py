@@ -374,7 +374,7 @@ def evaluate(
     """Per-class precision/recall/F1, macro-F1, accuracy, confusion matrix and calibration on gold records,
     and each difference between the model and the baseline with its 95 % interval (paired bootstrap over
     articles): whether a retrained model is better, or only differs by noise."""
-    from framing.evaluate import measure, save_plots, score_set
+    from framing.evaluate import measure, save_plots, score_set, tags_spans
     from framing.model import models_dir
     from framing.record import RecordError, read_jsonl
     from framing.significance import MIN_ARTICLES, compare
@@ -384,11 +384,12 @@ def evaluate(
     except (RecordError, OSError, UnicodeDecodeError) as exc:
         _fail(str(exc))
     baseline_dir = baseline_dir or models_dir() / "tfidf-baseline"
-    results, outputs = {}, []
+    results, outputs, taggers = {}, [], []
     for role, directory in (("model", model_dir), ("baseline", baseline_dir)):
         model = _load_model_or_exit(directory, role, backend)
         outputs.append(score_set(model, gold))
-        result = measure(gold, outputs[-1], calibrate=True)
+        taggers.append(tags_spans(model))
+        result = measure(gold, outputs[-1], spans=taggers[-1], calibrate=True)
         if "labels" not in result:
             _fail(f"{gold_path} has no labelled sentences")
         # The table and the JSON keep their shape: the label metrics at the top, the rest beside them.
@@ -397,7 +398,7 @@ def evaluate(
             result["plots"] = save_plots(result, result["calibration"], str(plots), f"{role}-{model.name}")
         results[f"{role}: {model.name}"] = result
     names = list(results)
-    differences = compare(gold, *outputs)
+    differences = compare(gold, *outputs, spans=all(taggers))
     if as_json:
         difference_rows = [{**dataclasses.asdict(d), "difference": d.difference, "verdict": d.verdict} for d in differences]
         typer.echo(json.dumps({**results, "model − baseline": difference_rows}, indent=2))

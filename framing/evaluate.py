@@ -87,6 +87,8 @@ def evaluate_spans(gold: list[Article], found: list[list[list[SpanGuess]]]) -> d
     """
     out: dict[str, Any] = {}
     for role, c in span_counts(gold, found).items():
+        if not c.gold:
+            continue
         out[role] = {
             "gold": c.gold,
             "predicted": c.predicted,
@@ -113,7 +115,9 @@ class SpanCounts:
 
 
 def span_counts(gold: list[Article], found: list[list[list[SpanGuess]]]) -> dict[str, SpanCounts]:
-    """Per role with gold spans, the hit and span counts behind ``evaluate_spans``."""
+    """Per role, the hit and span counts behind ``evaluate_spans``: for every role, gold spans or not
+    (an article without a gold source still counts the sources predicted in it, when its counts are
+    added to other articles')."""
     # (article number, start, end): offsets are only comparable within one article.
     pairs: dict[str, tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] = {"source": ([], []), "cue": ([], [])}
     for a, (article, per_sentence) in enumerate(zip(gold, found, strict=True)):
@@ -126,8 +130,6 @@ def span_counts(gold: list[Article], found: list[list[list[SpanGuess]]]) -> dict
                 p.extend((a, x.start, x.end) for x in guesses if x.role == role)
     out = {}
     for role, (g, p) in pairs.items():
-        if not g:
-            continue
         gold_set, pred_set = set(g), set(p)
         out[role] = SpanCounts(
             exact=len(gold_set & pred_set),
@@ -291,7 +293,13 @@ def evaluate_model(model: SentenceModel, sets: dict[str, list[Article]], *, cali
     head the gold speaks to; ``spans`` (source and cue) for a model that tags them; ``techniques`` (the
     SemEval-2020 span metric) where the gold lists technique spans and the model finds them; and, with
     ``calibrate``, ``calibration`` of the label probabilities."""
-    return {name: measure(gold, score_set(model, gold), calibrate=calibrate) for name, gold in sets.items()}
+    return {name: measure(gold, score_set(model, gold), spans=tags_spans(model), calibrate=calibrate) for name, gold in sets.items()}
+
+
+def tags_spans(model: SentenceModel) -> bool:
+    """Whether ``model`` finds source and cue spans (a transformer's tagger); a model without a tagger
+    still gives an empty list per sentence, which must not be scored as a tagger that found nothing."""
+    return getattr(model, "kind", "") == "transformer-window"
 
 
 Scored = list[tuple[Article, Prediction]]
@@ -305,8 +313,9 @@ def score_set(model: SentenceModel, gold: list[Article]) -> Scored:
     return list(score_with_predictions(copy.deepcopy(gold), model))
 
 
-def measure(gold: list[Article], scored: Scored, *, calibrate: bool = False) -> dict[str, Any]:
-    """One set's figures (see ``evaluate_model``) from a model's output on it."""
+def measure(gold: list[Article], scored: Scored, *, spans: bool, calibrate: bool = False) -> dict[str, Any]:
+    """One set's figures (see ``evaluate_model``) from a model's output on it; source and cue span
+    figures when ``spans`` (``tags_spans`` of the model)."""
     pred = [article for article, _ in scored]
     result: dict[str, Any] = {"articles": len(gold)}
     labels = evaluate_labels(gold, pred)
@@ -318,11 +327,10 @@ def measure(gold: list[Article], scored: Scored, *, calibrate: bool = False) -> 
         head_result = evaluate_head(gold, pred, head)
         if head_result.get("sentences"):
             result[f"{head}_vs_rest"] = head_result
-    # A model that tags spans gives a list per sentence (empty or not); one that does not gives none.
-    if any(prediction.spans for _, prediction in scored):
-        spans = evaluate_spans(gold, [prediction.spans for _, prediction in scored])
-        if spans:
-            result["spans"] = spans
+    if spans:
+        span_result = evaluate_spans(gold, [prediction.spans for _, prediction in scored])
+        if span_result:
+            result["spans"] = span_result
     gold_techniques = {g.id: g.techniques for g in gold if g.techniques is not None}
     if gold_techniques and any(p.techniques is not None for p in pred):
         result["techniques"] = span_metric(gold_techniques, {p.id: p.techniques or [] for p in pred if p.id in gold_techniques})

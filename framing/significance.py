@@ -38,7 +38,8 @@ class Difference:
     high: float
     """97.5th percentile."""
     not_better: float
-    """Share of resamples where the model is not better than the baseline (a one-sided p-value)."""
+    """Share of resamples where the model is not better than the baseline: above 0.95, the model is
+    worse at the 5 % level, one-sided (the adoption rule's test for "not worse")."""
 
     @property
     def difference(self) -> float:
@@ -57,7 +58,7 @@ _LABEL = {label: i for i, label in enumerate(LABELS)}
 _SPAN_FIELDS = ("exact", "predicted_distinct", "gold_distinct", "overlap_predicted", "predicted", "overlap_gold", "gold")
 
 
-def _article_counts(gold: list[Article], scored: Scored) -> tuple[dict[str, slice], np.ndarray]:
+def _article_counts(gold: list[Article], scored: Scored, spans: bool) -> tuple[dict[str, slice], np.ndarray]:
     """(n_articles, n_counts): per article, the label confusion matrix, each head's 2 × 2 table and each
     span role's counts; with the slice of each group's columns."""
     columns: dict[str, slice] = {"labels": slice(0, len(LABELS) ** 2)}
@@ -76,7 +77,7 @@ def _article_counts(gold: list[Article], scored: Scored) -> tuple[dict[str, slic
             for head in HEADS:
                 if targets.get(head) is not None:
                     counts[a, columns[head].start + 2 * int(targets[head]) + int(ps.label == HEAD_LABEL[head])] += 1
-        if prediction.spans:
+        if spans:
             for role, c in span_counts([g], [prediction.spans]).items():
                 counts[a, columns[role]] = [getattr(c, f) for f in _SPAN_FIELDS]
     return columns, counts
@@ -143,24 +144,23 @@ def _metrics(columns: dict[str, slice], totals: np.ndarray) -> dict[str, Callabl
     return metrics
 
 
-def compare(gold: list[Article], model: Scored, baseline: Scored, *, samples: int = SAMPLES, seed: int = 0) -> list[Difference]:
+def compare(
+    gold: list[Article], model: Scored, baseline: Scored, *, spans: bool, samples: int = SAMPLES, seed: int = 0
+) -> list[Difference]:
     """Each metric both outputs support on ``gold`` (``score_set`` of each model), as model minus
-    baseline with its 95 % paired-bootstrap interval over articles. Same seed, same resamples. Empty
-    below ``MIN_ARTICLES`` articles."""
+    baseline with its 95 % paired-bootstrap interval over articles; the span figures only when
+    ``spans`` (both models tag spans: ``framing.evaluate.tags_spans``). Same seed, same resamples.
+    Empty below ``MIN_ARTICLES`` articles."""
     if len(gold) < MIN_ARTICLES:
         return []
-    columns, counts_m = _article_counts(gold, model)
-    _, counts_b = _article_counts(gold, baseline)
+    columns, counts_m = _article_counts(gold, model, spans)
+    _, counts_b = _article_counts(gold, baseline, spans)
     rng = np.random.default_rng(seed)
     # Each resample as how often it drew each article: its sums are a weights × counts product.
     draws = np.stack([np.bincount(rng.integers(0, len(gold), len(gold)), minlength=len(gold)) for _ in range(samples)]).astype(float)
     total_m, total_b = counts_m.sum(0, keepdims=True), counts_b.sum(0, keepdims=True)
-    # Only what both models can be measured on: a model without a tagger has no span counts at all.
-    names_b = _metrics(columns, total_b[0])
     out = []
     for name, metric in _metrics(columns, total_m[0]).items():
-        if name not in names_b:
-            continue
         diffs = metric(draws @ counts_m) - metric(draws @ counts_b)
         out.append(
             Difference(

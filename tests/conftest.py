@@ -21,8 +21,9 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 
 @pytest.fixture(scope="session", autouse=True)
 def repository_models_untouched() -> Iterator[None]:
-    """No test leaves anything in the repository's models/ (a training checkpoint with the default
-    ``checkpoint_dir`` once did: models/minilm-window.checkpoint, which a real ``--resume`` could meet)."""
+    """No test leaves a new file or folder directly in the repository's models/ (a training checkpoint with
+    the default ``checkpoint_dir`` once did: models/minilm-window.checkpoint, which a real ``--resume``
+    could meet). Writes inside an existing model folder are not watched."""
     before = {p.name for p in MODELS.iterdir()}
     yield
     left = sorted({p.name for p in MODELS.iterdir()} - before)

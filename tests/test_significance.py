@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from framing.evaluate import Scored, measure
-from framing.model import Prediction, SpanGuess
+from framing.evaluate import Scored, evaluate_model, measure, tags_spans
+from framing.model import Prediction, SpanGuess, load_model
 from framing.record import Article, Sentence, Span
 from framing.significance import MIN_ARTICLES, compare
 
@@ -54,9 +55,9 @@ def test_the_figures_are_the_evaluations_figures() -> None:
     gold = gold_articles(12)
     model = output(gold, {(0, 1), (3, 2), (5, 0)})
     baseline = output(gold, {(a, 1) for a in range(8)} | {(2, 2)})
-    by_metric = {d.metric: d for d in compare(gold, model, baseline)}
+    by_metric = {d.metric: d for d in compare(gold, model, baseline, spans=True)}
     for scored, side in ((model, "model"), (baseline, "baseline")):
-        result = measure(gold, scored)
+        result = measure(gold, scored, spans=True)
         assert getattr(by_metric["macro-F1 (3 main labels)"], side) == pytest.approx(result["labels"]["macro_f1"])
         for head in ("editorial", "attributed", "other"):
             assert getattr(by_metric[f"{head} vs rest F1"], side) == pytest.approx(result[f"{head}_vs_rest"]["f1"])
@@ -72,22 +73,44 @@ def test_a_clearly_better_model_is_better_and_a_copy_is_within_noise() -> None:
     gold = gold_articles(20)
     good = output(gold, set())
     bad = output(gold, {(a, s) for a in range(20) for s in (1, 2) if a % 3})
-    macro = next(d for d in compare(gold, good, bad) if d.metric == "macro-F1 (3 main labels)")
+    macro = next(d for d in compare(gold, good, bad, spans=True) if d.metric == "macro-F1 (3 main labels)")
     assert macro.difference > 0.2 and macro.low > 0 and macro.verdict == "better" and macro.not_better == 0.0
-    assert next(d for d in compare(gold, bad, good) if d.metric == macro.metric).verdict == "worse"
-    same = next(d for d in compare(gold, bad, copy.deepcopy(bad)) if d.metric == macro.metric)
+    assert next(d for d in compare(gold, bad, good, spans=True) if d.metric == macro.metric).verdict == "worse"
+    same = next(d for d in compare(gold, bad, copy.deepcopy(bad), spans=True) if d.metric == macro.metric)
     assert same.difference == 0.0 and same.low == same.high == 0.0 and same.verdict == "within noise"
 
 
 def test_one_article_wrong_is_within_noise() -> None:
     gold = gold_articles(20)
-    one_off = next(d for d in compare(gold, output(gold, {(4, 1)}), output(gold, set())) if d.metric == "macro-F1 (3 main labels)")
+    one_off = next(d for d in compare(gold, output(gold, {(4, 1)}), output(gold, set()), spans=True) if d.metric == "macro-F1 (3 main labels)")
     assert one_off.difference < 0 and one_off.low < 0 <= one_off.high and one_off.verdict == "within noise"
 
 
-def test_no_span_figures_against_a_model_without_a_tagger_and_no_interval_for_a_few_articles() -> None:
+def test_predicted_sources_in_articles_without_a_gold_source_count_against_precision() -> None:
+    # Half the articles have no claim (the claim sentence is a fact, no spans); the model still finds a
+    # source in every article. The whole-set figure counts those as wrong, and so must each resample.
     gold = gold_articles(12)
-    names = {d.metric for d in compare(gold, output(gold, set()), output(gold, set(), spans=False))}
+    for article in gold[6:]:
+        article.sentences[0].label, article.sentences[0].source, article.sentences[0].cue = "reported_fact", None, None
+    model = output(gold, set())
+    by_metric = {d.metric: d for d in compare(gold, model, output(gold, {(0, 1)}), spans=True)}
+    expected = measure(gold, model, spans=True)["spans"]["source"]
+    assert expected["predicted"] == 12 and expected["gold"] == 6
+    assert by_metric["source span overlap F1"].model == pytest.approx(expected["overlap"]["f1"]) == pytest.approx(2 * 0.5 * 1.0 / 1.5)
+    assert by_metric["source span exact F1"].model == pytest.approx(expected["exact"]["f1"])
+
+
+def test_no_span_figures_unless_both_models_tag_and_no_interval_for_a_few_articles() -> None:
+    gold = gold_articles(12)
+    names = {d.metric for d in compare(gold, output(gold, set()), output(gold, set()), spans=False)}
     assert "macro-F1 (3 main labels)" in names and not any("span" in n for n in names)
     few = gold_articles(MIN_ARTICLES - 1)
-    assert compare(few, output(few, set()), output(few, {(0, 1)})) == []
+    assert compare(few, output(few, set()), output(few, {(0, 1)}), spans=True) == []
+
+
+def test_a_model_without_a_tagger_gets_no_span_figures(tiny_model_dir: Path, tiny_transformer_dir: Path, seed: Article) -> None:
+    # The TF-IDF baseline gives an empty span list per sentence: not a tagger that found nothing.
+    baseline, transformer = load_model(tiny_model_dir), load_model(tiny_transformer_dir, backend="torch")
+    assert not tags_spans(baseline) and tags_spans(transformer)
+    assert "spans" not in evaluate_model(baseline, {"seed": [seed]})["seed"]
+    assert "spans" in evaluate_model(transformer, {"seed": [seed]})["seed"]

@@ -36,6 +36,8 @@ def blend(first: TransformerModel, second: TransformerModel, weight: float) -> T
     """A new model whose every weight is ``(1 - weight) * first + weight * second``."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight: the second model's share, in [0, 1], got {weight!r}")
+    if first.max_tokens != second.max_tokens:
+        raise ValueError(f"the two models read windows of {first.max_tokens} and {second.max_tokens} tokens: blend models of one window size")
     if first.tokenizer.get_vocab() != second.tokenizer.get_vocab():
         raise ValueError("the two models have different vocabularies: their weights do not line up")
     a, b = first.network.state_dict(), second.network.state_dict()

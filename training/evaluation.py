@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framing.evaluate import headline, measure, score_set
+from framing.evaluate import headline, measure, score_set, tags_spans
 from framing.significance import compare
 
 
@@ -38,9 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         models["baseline"] = load_model(args.baseline, backend="onnx")
     outputs = {name: {set_name: score_set(m, gold) for set_name, gold in sets.items()} for name, m in models.items()}
-    results = {name: {set_name: measure(sets[set_name], scored) for set_name, scored in by_set.items()} for name, by_set in outputs.items()}
+    results = {
+        name: {set_name: measure(sets[set_name], scored, spans=tags_spans(models[name])) for set_name, scored in by_set.items()} for name, by_set in outputs.items()
+    }
+    both_tag = all(tags_spans(m) for m in models.values())
     differences = (
-        {set_name: {d.metric: d for d in compare(gold, outputs["model"][set_name], outputs["baseline"][set_name])} for set_name, gold in sets.items()}
+        {set_name: {d.metric: d for d in compare(gold, outputs["model"][set_name], outputs["baseline"][set_name], spans=both_tag)} for set_name, gold in sets.items()}
         if args.baseline
         else {}
     )
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             table.add_row(*row)
     Console().print(table)
     if args.json:
-        written = {**results, "differences": {k: [{**asdict(d), "verdict": d.verdict} for d in v.values()] for k, v in differences.items()}} if differences else results
+        written = {**results, "differences": {k: [{**asdict(d), "difference": d.difference, "verdict": d.verdict} for d in v.values()] for k, v in differences.items()}} if differences else results
         args.json.write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
     if args.write_card:
         write_card(args.model, results["model"], results.get("baseline"), models.get("baseline"))
