@@ -52,6 +52,10 @@ def test_models_that_do_not_line_up_are_refused(tiny_transformer_dir: Path) -> N
     other_vocab.tokenizer.add_tokens(["propaganda"])
     with pytest.raises(ValueError, match="different vocabularies"):
         blend(first, other_vocab, 0.5)
+    shorter = copy.deepcopy(first)
+    shorter.max_tokens = 32
+    with pytest.raises(ValueError, match="windows of 64 and 32 tokens"):
+        blend(first, shorter, 0.5)
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
         blend(first, first, 1.5)
 
