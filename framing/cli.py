@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import signal
 import time
@@ -400,8 +399,7 @@ def evaluate(
     names = list(results)
     differences = compare(gold, *outputs, spans=all(taggers))
     if as_json:
-        difference_rows = [{**dataclasses.asdict(d), "difference": d.difference, "verdict": d.verdict} for d in differences]
-        typer.echo(json.dumps({**results, "model − baseline": difference_rows}, indent=2))
+        typer.echo(json.dumps({**results, "model − baseline": [d.as_dict() for d in differences]}, indent=2))
         return
     out = Console(markup=False, highlight=False)
     table = Table(title=f"{gold_path} ({results[names[0]]['sentences']} sentences)")

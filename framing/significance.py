@@ -12,7 +12,7 @@ weighted sum of each article's counts and the metric is computed from the sums: 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -53,34 +53,44 @@ class Difference:
     def __str__(self) -> str:
         return f"{self.difference:+.3f} [{self.low:+.3f}, {self.high:+.3f}] {self.verdict}"
 
+    def as_dict(self) -> dict[str, float | str]:
+        """The fields with the difference and the verdict, as written to JSON."""
+        return {**asdict(self), "difference": self.difference, "verdict": self.verdict}
+
 
 _LABEL = {label: i for i, label in enumerate(LABELS)}
 _SPAN_FIELDS = ("exact", "predicted_distinct", "gold_distinct", "overlap_predicted", "predicted", "overlap_gold", "gold")
 
 
-def _article_counts(gold: list[Article], scored: Scored, spans: bool) -> tuple[dict[str, slice], np.ndarray]:
-    """(n_articles, n_counts): per article, the label confusion matrix, each head's 2 × 2 table and each
-    span role's counts; with the slice of each group's columns."""
-    columns: dict[str, slice] = {"labels": slice(0, len(LABELS) ** 2)}
-    for head in HEADS:
-        start = columns[list(columns)[-1]].stop
-        columns[head] = slice(start, start + 4)
-    for role in ("source", "cue"):
-        start = columns[list(columns)[-1]].stop
-        columns[role] = slice(start, start + len(_SPAN_FIELDS))
-    counts = np.zeros((len(gold), columns["cue"].stop))
+def _layout() -> dict[str, slice]:
+    """Which columns of an article's count vector hold what: the label confusion matrix, each head's
+    2 × 2 table (tn, fp, fn, tp), each span role's ``_SPAN_FIELDS``."""
+    sizes = {"labels": len(LABELS) ** 2, **{head: 4 for head in HEADS}, "source": len(_SPAN_FIELDS), "cue": len(_SPAN_FIELDS)}
+    columns, start = {}, 0
+    for name, size in sizes.items():
+        columns[name] = slice(start, start + size)
+        start += size
+    return columns
+
+
+_COLUMNS = _layout()
+
+
+def _article_counts(gold: list[Article], scored: Scored, spans: bool) -> np.ndarray:
+    """(n_articles, n_counts): per article, the counts ``_COLUMNS`` lays out."""
+    counts = np.zeros((len(gold), _COLUMNS["cue"].stop))
     for a, (g, (p, prediction)) in enumerate(zip(gold, scored, strict=True)):
         for gs, ps in zip(g.sentences, p.sentences, strict=True):
             if gs.label is not None and ps.label is not None:
-                counts[a, columns["labels"].start + _LABEL[gs.label] * len(LABELS) + _LABEL[ps.label]] += 1
+                counts[a, _COLUMNS["labels"].start + _LABEL[gs.label] * len(LABELS) + _LABEL[ps.label]] += 1
             targets = sentence_targets(gs)
             for head in HEADS:
                 if targets.get(head) is not None:
-                    counts[a, columns[head].start + 2 * int(targets[head]) + int(ps.label == HEAD_LABEL[head])] += 1
+                    counts[a, _COLUMNS[head].start + 2 * int(targets[head]) + int(ps.label == HEAD_LABEL[head])] += 1
         if spans:
             for role, c in span_counts([g], [prediction.spans]).items():
-                counts[a, columns[role]] = [getattr(c, f) for f in _SPAN_FIELDS]
-    return columns, counts
+                counts[a, _COLUMNS[role]] = [getattr(c, f) for f in _SPAN_FIELDS]
+    return counts
 
 
 def _f1(tp: np.ndarray, predicted: np.ndarray, gold: np.ndarray) -> np.ndarray:
@@ -95,15 +105,15 @@ def _pair_f1(hits_p: np.ndarray, predicted: np.ndarray, hits_g: np.ndarray, gold
     return np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(precision), where=precision + recall > 0)
 
 
-def _metrics(columns: dict[str, slice], totals: np.ndarray) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+def _metrics(totals: np.ndarray) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     """The metrics these counts support, each a function of summed counts (resamples × counts), named as
     ``framing.evaluate.headline`` names them. ``totals`` (the whole set's sums) decides which apply."""
     metrics: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
     n = len(LABELS)
-    if totals[columns["labels"]].sum() > 0:
+    if totals[_COLUMNS["labels"]].sum() > 0:
 
         def macro_f1(s: np.ndarray) -> np.ndarray:
-            confusion = s[:, columns["labels"]].reshape(-1, n, n)
+            confusion = s[:, _COLUMNS["labels"]].reshape(-1, n, n)
             per_class = [
                 _f1(confusion[:, i, i], confusion[:, :, i].sum(1), confusion[:, i, :].sum(1)) for i in (_LABEL[m] for m in MAIN_LABELS)
             ]
@@ -111,29 +121,29 @@ def _metrics(columns: dict[str, slice], totals: np.ndarray) -> dict[str, Callabl
 
         metrics["macro-F1 (3 main labels)"] = macro_f1
     for head in HEADS:
-        table = totals[columns[head]]
+        table = totals[_COLUMNS[head]]
         if table[:2].sum() == 0 or table[2:].sum() == 0:
             continue  # one class only: no F1 (as evaluate_head)
 
-        def head_f1(s: np.ndarray, cols: slice = columns[head]) -> np.ndarray:
+        def head_f1(s: np.ndarray, cols: slice = _COLUMNS[head]) -> np.ndarray:
             tn, fp, fn, tp = (s[:, cols.start + i] for i in range(4))
             return _f1(tp, tp + fp, tp + fn)
 
-        def head_macro(s: np.ndarray, cols: slice = columns[head]) -> np.ndarray:
+        def head_macro(s: np.ndarray, cols: slice = _COLUMNS[head]) -> np.ndarray:
             tn, fp, fn, tp = (s[:, cols.start + i] for i in range(4))
             return (_f1(tp, tp + fp, tp + fn) + _f1(tn, tn + fn, tn + fp)) / 2
 
         metrics[f"{head} vs rest F1"] = head_f1
         metrics[f"{head} vs rest macro-F1"] = head_macro
     for role in ("source", "cue"):
-        if totals[columns[role]][_SPAN_FIELDS.index("gold")] == 0:
+        if totals[_COLUMNS[role]][_SPAN_FIELDS.index("gold")] == 0:
             continue
 
-        def exact(s: np.ndarray, cols: slice = columns[role]) -> np.ndarray:
+        def exact(s: np.ndarray, cols: slice = _COLUMNS[role]) -> np.ndarray:
             hits, predicted, gold = (s[:, cols.start + _SPAN_FIELDS.index(f)] for f in ("exact", "predicted_distinct", "gold_distinct"))
             return _pair_f1(hits, predicted, hits, gold)
 
-        def overlap(s: np.ndarray, cols: slice = columns[role]) -> np.ndarray:
+        def overlap(s: np.ndarray, cols: slice = _COLUMNS[role]) -> np.ndarray:
             hp, predicted, hg, gold = (
                 s[:, cols.start + _SPAN_FIELDS.index(f)] for f in ("overlap_predicted", "predicted", "overlap_gold", "gold")
             )
@@ -153,14 +163,13 @@ def compare(
     Empty below ``MIN_ARTICLES`` articles."""
     if len(gold) < MIN_ARTICLES:
         return []
-    columns, counts_m = _article_counts(gold, model, spans)
-    _, counts_b = _article_counts(gold, baseline, spans)
+    counts_m, counts_b = _article_counts(gold, model, spans), _article_counts(gold, baseline, spans)
     rng = np.random.default_rng(seed)
     # Each resample as how often it drew each article: its sums are a weights × counts product.
     draws = np.stack([np.bincount(rng.integers(0, len(gold), len(gold)), minlength=len(gold)) for _ in range(samples)]).astype(float)
     total_m, total_b = counts_m.sum(0, keepdims=True), counts_b.sum(0, keepdims=True)
     out = []
-    for name, metric in _metrics(columns, total_m[0]).items():
+    for name, metric in _metrics(total_m[0]).items():
         diffs = metric(draws @ counts_m) - metric(draws @ counts_b)
         out.append(
             Difference(

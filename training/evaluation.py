@@ -16,7 +16,6 @@ from framing.significance import compare
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
-    from dataclasses import asdict
     from pathlib import Path
 
     from rich.console import Console
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             table.add_row(*row)
     Console().print(table)
     if args.json:
-        written = {**results, "differences": {k: [{**asdict(d), "difference": d.difference, "verdict": d.verdict} for d in v.values()] for k, v in differences.items()}} if differences else results
+        written = {**results, "differences": {k: [d.as_dict() for d in v.values()] for k, v in differences.items()}} if differences else results
         args.json.write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
     if args.write_card:
         write_card(args.model, results["model"], results.get("baseline"), models.get("baseline"))
