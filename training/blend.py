@@ -19,17 +19,15 @@ from __future__ import annotations
 import argparse
 import copy
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from framing.evaluate import evaluate_model
-from framing.files import umask
 from framing.model.torch_model import TransformerModel
 from framing.record import Article, TechniqueSpan
 from training import data, model_card
-from training.train_transformer import versioned
+from training.train_transformer import publish, staging_dir, versioned
 
 
 def blend(first: TransformerModel, second: TransformerModel, weight: float) -> TransformerModel:
@@ -88,7 +86,7 @@ def run(
     }
     compact = all((d / "encoder.safetensors").exists() for d in (first_dir, second_dir))
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".partial", dir=output_dir.parent))
+    staging = staging_dir(output_dir)
     try:
         model.info = {**info, "backend": "torch"}  # nothing of the first model's figures carried over
         model.save(staging, compact=compact)
@@ -120,10 +118,7 @@ def run(
         model.info["total_minutes"] = round((time.perf_counter() - started) / 60, 2)
         model.save(staging, compact=compact)
         (staging / "README.md").write_text(model_card.render(model.info, model.info["description"]), encoding="utf-8")
-        staging.chmod(0o777 & ~umask())
-        for path in staging.iterdir():
-            path.chmod(0o666 & ~umask())
-        staging.rename(output_dir)
+        publish(staging, output_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log(f"saved {output_dir}")

@@ -340,7 +340,7 @@ def run(config: TransformerConfig, log: Any = print) -> TransformerModel:
         log(f"{len(dataset)} windows with something to learn")
     model.info["training"] = train_model(model, dataset, config, log)
     model.info["description"] = describe(model, config, previous is not None)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".partial", dir=output_dir.parent))
+    staging = staging_dir(output_dir)
     try:
         if config.compact:
             # Measure what is shipped: the compact weights, read back.
@@ -520,6 +520,19 @@ def save_with_card(model: TransformerModel, config: TransformerConfig, staging: 
         with open(staging / "changed.jsonl", "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in changed)
         log(comparison_text(model.info["metrics"], model.info["baseline_metrics"], changed, output_dir))
+    publish(staging, output_dir)
+    model.info["saved_as"] = output_dir.name
+    log(f"saved {output_dir}")
+
+
+def staging_dir(output_dir: Path) -> Path:
+    """A fresh hidden directory beside ``output_dir``, where a model is written before ``publish``."""
+    return Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".partial", dir=output_dir.parent))
+
+
+def publish(staging: Path, output_dir: Path) -> None:
+    """Move a complete model from ``staging`` to ``output_dir`` in one rename, so a killed run never
+    leaves a model that looks finished."""
     # mkdtemp makes the directory private and safetensors writes its files 0600: a model is shared like
     # any directory, so both take the umask.
     staging.chmod(0o777 & ~umask())
@@ -527,8 +540,6 @@ def save_with_card(model: TransformerModel, config: TransformerConfig, staging: 
         if path.is_file():
             path.chmod(0o666 & ~umask())
     staging.rename(output_dir)
-    model.info["saved_as"] = output_dir.name
-    log(f"saved {output_dir}")
 
 
 def changed_sentences(old: TransformerModel, new: TransformerModel, held_out: dict[str, list[Article]]) -> list[dict[str, Any]]:
